@@ -1,0 +1,7 @@
+// The reference kernels (kernels layer): plain TypeScript loops, the oracle for every faster implementation.
+
+import type { Kernels } from "../types.js";
+import { gruCell, lstmCell, rnnCell } from "./cells.js";
+import { gemm } from "./gemm.js";
+
+export const tsKernels: Kernels = { name: "ts", gemm, rnnCell, lstmCell, gruCell };

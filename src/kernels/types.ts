@@ -1,0 +1,93 @@
+// The kernel contract: plain functions over Float32Array / Float64Array with explicit sizes, offsets
+// and leading dimensions (BLAS-style). Kernels know nothing of tensors, modules or files, allocate
+// nothing, and write only into the arrays they are handed. Every implementation (the TypeScript
+// reference in ts/, WebAssembly SIMD later) satisfies this one interface.
+
+export type F = Float32Array | Float64Array;
+
+/**
+ * C[m, n] = β·C + op(A)·op(B), row-major, leading dimensions in elements, β ∈ {0, 1}.
+ * op(A) is A[m, k] (transA false) or A[k, m]ᵀ (transA true); op(B) is B[k, n] or B[n, k]ᵀ.
+ * The forward input projection is (false, true): X[N, I] · W_ihᵀ.
+ */
+export type Gemm = (
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  a: F,
+  aOff: number,
+  lda: number,
+  b: F,
+  bOff: number,
+  ldb: number,
+  beta: 0 | 1,
+  c: F,
+  cOff: number,
+  ldc: number,
+) => void;
+
+/**
+ * One Elman step on `rows` rows: h[r, j] = act(xg[r, j] + hg[r, j]), act = tanh or relu.
+ * xg: input projection with both biases folded in, row stride H; hg: h_{t-1}·W_hhᵀ, row stride H;
+ * h: the new state, row stride H.
+ */
+export type RnnCell = (
+  rows: number,
+  H: number,
+  relu: boolean,
+  xg: F,
+  xgOff: number,
+  hg: F,
+  hgOff: number,
+  h: F,
+  hOff: number,
+) => void;
+
+/**
+ * One LSTM step (RNN.cpp LSTMCell), gate blocks i, f, g, o of H columns each, row stride 4H:
+ * gates = xg + hg; i, f, o = σ(·), g = tanh(·); c ← f ⊙ c + i ⊙ g; hOut = o ⊙ tanh(c).
+ * The activated gates are written back into xg (what BPTT needs); c is updated in place (row
+ * stride H); hOut (row stride H) is h itself, or the input of the projection W_hr when proj_size > 0.
+ */
+export type LstmCell = (
+  rows: number,
+  H: number,
+  xg: F,
+  xgOff: number,
+  hg: F,
+  hgOff: number,
+  c: F,
+  cOff: number,
+  hOut: F,
+  hOutOff: number,
+) => void;
+
+/**
+ * One GRU step (RNN.cpp GRUCell), gate blocks r, z, n of H columns each, row stride 3H:
+ * gh = hg + b_hh; r = σ(xg_r + gh_r); z = σ(xg_z + gh_z); n = tanh(xg_n + r ⊙ gh_n);
+ * h ← (h − n) ⊙ z + n. xg holds x·W_ihᵀ + b_ih (b_hh is not folded in: b_hn must stay inside r ⊙ (…)).
+ * Writes r, z, n back into xg and gh_n into hg's n block (what BPTT needs); h is updated in place.
+ * bHh may be null (bias=False).
+ */
+export type GruCell = (
+  rows: number,
+  H: number,
+  xg: F,
+  xgOff: number,
+  hg: F,
+  hgOff: number,
+  bHh: F | null,
+  bHhOff: number,
+  h: F,
+  hOff: number,
+) => void;
+
+export interface Kernels {
+  readonly name: "ts" | "wasm-simd";
+  readonly gemm: Gemm;
+  readonly rnnCell: RnnCell;
+  readonly lstmCell: LstmCell;
+  readonly gruCell: GruCell;
+}

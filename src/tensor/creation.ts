@@ -1,0 +1,131 @@
+// Creating tensors (tensor layer): from data, constants and seeded random draws.
+
+import { ArgumentError } from "../errors.js";
+import { allocArray, type DType, dtypeOfArray, type FloatDType, isDType, type TypedArray } from "./dtype.js";
+import { defaultGenerator, type Generator } from "./random.js";
+import { checkShape, numel, type Shape } from "./shape.js";
+import { type NestedArray, Tensor } from "./tensor.js";
+
+export interface TensorOptions {
+  readonly shape?: Shape;
+  readonly dtype?: DType;
+  readonly requiresGrad?: boolean;
+}
+
+export interface CreationOptions {
+  readonly dtype?: DType;
+  readonly requiresGrad?: boolean;
+}
+
+export interface RandomOptions {
+  readonly dtype?: FloatDType;
+  readonly requiresGrad?: boolean;
+  readonly generator?: Generator;
+}
+
+/**
+ * A tensor from a typed array (flat, `shape` defaults to 1-D; used as it is when the dtype matches,
+ * not copied), from nested arrays of numbers (shape inferred) or from a number (a 0-D tensor).
+ * dtype: the typed array's, else float32 (PyTorch's default).
+ */
+export function tensor(data: TypedArray | NestedArray, options: TensorOptions = {}): Tensor {
+  let flat: TypedArray;
+  let shape: Shape;
+  if (ArrayBuffer.isView(data)) {
+    const dtype = options.dtype ?? dtypeOfArray(data);
+    checkDType("tensor", dtype);
+    flat = dtype === dtypeOfArray(data) ? data : allocArray(dtype, data.length);
+    if (flat !== data) flat.set(data);
+    shape = options.shape ?? [data.length];
+  } else {
+    const inferred = nestedShape(data);
+    const dtype = options.dtype ?? "float32";
+    checkDType("tensor", dtype);
+    flat = allocArray(dtype, numel(inferred));
+    let i = 0;
+    const fill = (v: NestedArray) => {
+      if (typeof v === "number") flat[i++] = v;
+      else for (const x of v) fill(x);
+    };
+    fill(data);
+    shape = options.shape ?? inferred;
+  }
+  checkShape("tensor", shape);
+  if (numel(shape) !== flat.length)
+    throw new ArgumentError("tensor", "shape", "must hold as many elements as data", flat.length, shape);
+  return withGrad(new Tensor(flat, shape), options.requiresGrad);
+}
+
+function nestedShape(data: NestedArray): number[] {
+  if (typeof data === "number") return [];
+  const shape = [data.length];
+  if (data.length === 0) return shape;
+  const inner = nestedShape(data[0]!);
+  for (const [i, d] of data.entries()) {
+    const s = nestedShape(d);
+    if (s.length !== inner.length || s.some((x, j) => x !== inner[j]))
+      throw new ArgumentError(
+        "tensor",
+        `data[${i}]`,
+        "must have the same shape as data[0] (a ragged array)",
+        inner,
+        s,
+      );
+  }
+  return [...shape, ...inner];
+}
+
+function checkDType(where: string, dtype: unknown): asserts dtype is DType {
+  if (!isDType(dtype))
+    throw new ArgumentError(where, "dtype", "is not supported", "float32, float64 or int32", dtype);
+}
+
+function withGrad(t: Tensor, requiresGrad: boolean | undefined): Tensor {
+  if (requiresGrad) {
+    if (t.dtype === "int32")
+      throw new ArgumentError(
+        "tensor",
+        "requiresGrad",
+        "is only supported for floating point tensors",
+        "float32 or float64",
+        t.dtype,
+      );
+    t.requiresGrad = true;
+  }
+  return t;
+}
+
+export function full(shape: Shape, value: number, options: CreationOptions = {}): Tensor {
+  const dtype = options.dtype ?? "float32";
+  checkDType("full", dtype);
+  checkShape("full", shape);
+  const data = allocArray(dtype, numel(shape));
+  data.fill(value);
+  return withGrad(new Tensor(data, shape), options.requiresGrad);
+}
+
+export const zeros = (shape: Shape, options: CreationOptions = {}): Tensor => full(shape, 0, options);
+export const ones = (shape: Shape, options: CreationOptions = {}): Tensor => full(shape, 1, options);
+
+function random(where: string, shape: Shape, options: RandomOptions, draw: (g: Generator) => number): Tensor {
+  const dtype = options.dtype ?? "float32";
+  if (dtype !== "float32" && dtype !== "float64")
+    throw new ArgumentError(where, "dtype", "must be a floating point dtype", "float32 or float64", dtype);
+  checkShape(where, shape);
+  const g = options.generator ?? defaultGenerator;
+  const data = allocArray(dtype, numel(shape));
+  for (let i = 0; i < data.length; i++) data[i] = draw(g);
+  return withGrad(new Tensor(data, shape), options.requiresGrad);
+}
+
+/** Standard normal draws from the seeded generator (see manualSeed). */
+export const randn = (shape: Shape, options: RandomOptions = {}): Tensor =>
+  random("randn", shape, options, (g) => g.normal());
+
+/** Uniform draws in [0, 1). */
+export const rand = (shape: Shape, options: RandomOptions = {}): Tensor =>
+  random("rand", shape, options, (g) => g.random());
+
+/** Uniform draws in [low, high): PyTorch's init.uniform_. */
+export const uniform = (shape: Shape, low: number, high: number, options: RandomOptions = {}): Tensor =>
+  random("uniform", shape, options, (g) => low + (high - low) * g.random());

@@ -1,0 +1,19 @@
+// The tensor layer's public names.
+
+export {
+  type CreationOptions,
+  full,
+  ones,
+  type RandomOptions,
+  rand,
+  randn,
+  type TensorOptions,
+  tensor,
+  uniform,
+  zeros,
+} from "./creation.js";
+export type { DType, FloatArray, FloatDType, TypedArray } from "./dtype.js";
+export { cat, indexSelect, narrow, stack } from "./ops.js";
+export { defaultGenerator, Generator, manualSeed } from "./random.js";
+export type { Shape } from "./shape.js";
+export { type NestedArray, Tensor } from "./tensor.js";

@@ -1,0 +1,149 @@
+// Tensor: a dtype, a shape and a contiguous row-major typed array (tensor layer).
+// The elementwise, reduction and shape operations live in ops.ts; the methods here are PyTorch's spellings.
+
+import { ArgumentError } from "../errors.js";
+import { type DType, dtypeOfArray, type TypedArray } from "./dtype.js";
+import * as ops from "./ops.js";
+import { numel, type Shape } from "./shape.js";
+
+/** A nested array of numbers, as `Tensor.toArray()` returns and `tensor()` accepts. */
+export type NestedArray = number | NestedArray[];
+
+export class Tensor {
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  /** Row-major, contiguous; `data.length === numel(shape)`. Shared, not copied, by `detach` and `reshape`. */
+  readonly data: TypedArray;
+  requiresGrad = false;
+  grad: Tensor | null = null;
+
+  constructor(data: TypedArray, shape: Shape) {
+    if (data.length !== numel(shape))
+      throw new ArgumentError(
+        "Tensor",
+        "data.length",
+        "must equal the product of shape",
+        numel(shape),
+        data.length,
+      );
+    this.data = data;
+    this.shape = Object.freeze([...shape]);
+    this.dtype = dtypeOfArray(data);
+  }
+
+  get ndim(): number {
+    return this.shape.length;
+  }
+
+  /** Number of elements. */
+  numel(): number {
+    return this.data.length;
+  }
+
+  dim(): number {
+    return this.shape.length;
+  }
+
+  size(dim?: number): number | readonly number[] {
+    return dim === undefined ? this.shape : this.shape.at(dim)!;
+  }
+
+  /** The value of a one-element tensor. */
+  item(): number {
+    if (this.data.length !== 1)
+      throw new ArgumentError(
+        "Tensor.item",
+        "numel()",
+        "must be 1 (a one-element tensor)",
+        1,
+        this.data.length,
+      );
+    return this.data[0]!;
+  }
+
+  /** The same data, cut from the graph (shares memory, as PyTorch's detach does). */
+  detach(): Tensor {
+    return new Tensor(this.data, this.shape);
+  }
+
+  /** A copy with its own data. */
+  clone(): Tensor {
+    return new Tensor(this.data.slice(), this.shape);
+  }
+
+  /** Converts to another dtype (a copy; `this` when the dtype is already `dtype`). */
+  to(dtype: DType): Tensor {
+    return ops.cast(this, dtype);
+  }
+
+  toArray(): NestedArray {
+    return ops.toNested(this);
+  }
+
+  reshape(...shape: number[] | [readonly number[]]): Tensor {
+    return ops.reshape(this, flatShape(shape));
+  }
+
+  view(...shape: number[] | [readonly number[]]): Tensor {
+    return ops.reshape(this, flatShape(shape));
+  }
+
+  transpose(dim0: number, dim1: number): Tensor {
+    return ops.transpose(this, dim0, dim1);
+  }
+
+  permute(...dims: number[]): Tensor {
+    return ops.permute(this, dims);
+  }
+
+  unsqueeze(dim: number): Tensor {
+    return ops.unsqueeze(this, dim);
+  }
+
+  squeeze(dim?: number): Tensor {
+    return ops.squeeze(this, dim);
+  }
+
+  add(other: Tensor | number): Tensor {
+    return ops.add(this, other);
+  }
+
+  sub(other: Tensor | number): Tensor {
+    return ops.sub(this, other);
+  }
+
+  mul(other: Tensor | number): Tensor {
+    return ops.mul(this, other);
+  }
+
+  div(other: Tensor | number): Tensor {
+    return ops.div(this, other);
+  }
+
+  neg(): Tensor {
+    return ops.mul(this, -1);
+  }
+
+  /** Sum of all elements, or along `dim` (PyTorch's `sum(dim, keepdim)`). */
+  sum(dim?: number | readonly number[], keepdim = false): Tensor {
+    return ops.sum(this, dim, keepdim);
+  }
+
+  mean(dim?: number | readonly number[], keepdim = false): Tensor {
+    return ops.mean(this, dim, keepdim);
+  }
+
+  /** PyTorch's matmul: 1-D and 2-D products and broadcast batched products. */
+  matmul(other: Tensor): Tensor {
+    return ops.matmul(this, other);
+  }
+
+  toString(): string {
+    return `Tensor(shape=[${this.shape.join(", ")}], dtype=${this.dtype})`;
+  }
+}
+
+function flatShape(args: number[] | [readonly number[]]): number[] {
+  const first = args[0];
+  return Array.isArray(first) ? [...first] : (args as number[]);
+}
