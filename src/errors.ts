@@ -1,11 +1,16 @@
 // Errors shared by every layer: bad input (ArgumentError, named after the argument) and internal
 // invariants (internalError, which asks for a report: never use it for user input).
 
-/** Formats a value for an error message the way PyTorch prints it: shapes as [2, 3], strings quoted. */
+/** Formats a given value for an error message: shapes as [2, 3], strings quoted ('relu'). */
 export function show(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(show).join(", ")}]`;
   if (typeof value === "string") return `'${value}'`;
   return String(value);
+}
+
+/** Formats what was expected: a description as written, a value as show() formats it. */
+function showExpected(value: unknown): string {
+  return typeof value === "string" ? value : show(value);
 }
 
 /**
@@ -21,7 +26,7 @@ export class ArgumentError extends Error {
     readonly expected: unknown,
     readonly actual: unknown,
   ) {
-    super(`${where}: ${argument} ${rule}. Expected ${show(expected)}, got ${show(actual)}`);
+    super(`${where}: ${argument} ${rule}. Expected ${showExpected(expected)}, got ${show(actual)}`);
   }
 }
 

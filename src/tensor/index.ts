@@ -12,7 +12,14 @@ export {
   uniform,
   zeros,
 } from "./creation.js";
-export type { DType, FloatArray, FloatDType, TypedArray } from "./dtype.js";
+export {
+  allocArray,
+  type DType,
+  type FloatArray,
+  type FloatDType,
+  isFloatDType,
+  type TypedArray,
+} from "./dtype.js";
 export { cat, indexSelect, narrow, stack } from "./ops.js";
 export { defaultGenerator, Generator, manualSeed } from "./random.js";
 export type { Shape } from "./shape.js";
