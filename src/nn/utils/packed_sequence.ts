@@ -10,7 +10,7 @@
 // sequences were already sorted (enforceSorted).
 
 import { ArgumentError } from "../../errors.js";
-import { Tensor } from "../../tensor/index.js";
+import { indexSelect, Tensor } from "../../tensor/index.js";
 
 export class PackedSequence {
   /** [sum(lengths), *] rows in the packed layout. */
@@ -87,4 +87,22 @@ export function invertPermutation(perm: Tensor): Tensor {
   const inv = new Int32Array(p.length);
   for (let i = 0; i < p.length; i++) inv[p[i]!] = i;
   return new Tensor(inv, perm.shape);
+}
+
+/**
+ * The hidden state `hx` with its batch dimension `dim` reordered by `indices` (index_select), or
+ * `hx` itself when `indices` is null: RNNBase.permute_hidden, used by the recurrent modules to move
+ * h0 into a packed batch's sorted order (sortedIndices) and hN back (unsortedIndices).
+ */
+export function permuteBatch(hx: Tensor, indices: Tensor | null, dim = 1): Tensor {
+  if (indices === null) return hx;
+  if (indices.dtype !== "int32" || indices.ndim !== 1)
+    throw new ArgumentError(
+      "permuteBatch",
+      "indices",
+      "must be a 1-D int32 tensor",
+      "int32 [B]",
+      `${indices.dtype} [${indices.shape.join(", ")}]`,
+    );
+  return indexSelect(hx, dim, indices.data);
 }

@@ -1,0 +1,34 @@
+// Stateless functions of the modules (nn layer): PyTorch's torch.nn.functional counterparts.
+
+import { ArgumentError } from "../errors.js";
+import { allocArray, defaultGenerator, type Generator, Tensor } from "../tensor/index.js";
+
+/**
+ * Inverted dropout, as at::dropout: in training each element is zeroed with probability p and the
+ * rest scaled by 1/(1 − p); p = 1 zeroes everything; outside training the input is returned as is.
+ * The random draws come from rnnkit's seeded generator, not PyTorch's stream.
+ */
+export function dropout(
+  input: Tensor,
+  p: number,
+  training: boolean,
+  generator: Generator = defaultGenerator,
+): Tensor {
+  if (!(typeof p === "number" && p >= 0 && p <= 1))
+    throw new ArgumentError("dropout", "p", "has to be between 0 and 1", "0 <= p <= 1", p);
+  if (!training || p === 0) return input;
+  if (input.dtype === "int32")
+    throw new ArgumentError(
+      "dropout",
+      "input.dtype",
+      "must be a floating point dtype",
+      "float32 or float64",
+      input.dtype,
+    );
+  const out = allocArray(input.dtype, input.data.length);
+  if (p < 1) {
+    const scale = 1 / (1 - p);
+    for (let i = 0; i < out.length; i++) out[i] = generator.random() < p ? 0 : input.data[i]! * scale;
+  }
+  return new Tensor(out, input.shape);
+}

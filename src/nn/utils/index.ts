@@ -1,0 +1,3 @@
+// nn.utils: `nn.utils.rnn.packPaddedSequence(...)` and friends.
+
+export * as rnn from "./rnn.js";
