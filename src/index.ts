@@ -1,6 +1,7 @@
 // rnnkit's public surface, name by name (DESIGN.md "Public names"). What is not exported here is
 // internal and may change.
 
+export { type BackwardOptions, enableGrad, isGradEnabled, noGrad } from "./autograd/tape.js";
 export { ArgumentError } from "./errors.js";
 export { availableKernels, kernels, useKernels } from "./kernels/select.js";
 export type { Kernels } from "./kernels/types.js";
@@ -8,19 +9,27 @@ export * as nn from "./nn/index.js";
 export {
   cat,
   type DType,
+  exp,
   type FloatDType,
   full,
   Generator,
   indexSelect,
+  log,
+  logSoftmax,
   manualSeed,
   type NestedArray,
   narrow,
   ones,
   rand,
   randn,
+  relu,
+  select,
+  sigmoid,
+  softmax,
   stack,
   Tensor,
   type TensorOptions,
+  tanh,
   tensor,
   zeros,
 } from "./tensor/index.js";

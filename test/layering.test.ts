@@ -10,11 +10,12 @@ import { fileURLToPath } from "node:url";
 
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), "..", "src");
 // Lower rank = lower layer. src/errors.ts and src/index.ts are the base and the surface.
+// autograd/tape.ts is generic (it never names Tensor) and sits below tensor/, whose every operation records on it.
 const RANK: Record<string, number> = {
   errors: 0,
   kernels: 1,
-  tensor: 2,
-  autograd: 3,
+  autograd: 2,
+  tensor: 3,
   nn: 4,
   optim: 5,
   io: 5,

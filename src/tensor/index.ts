@@ -20,7 +20,22 @@ export {
   isFloatDType,
   type TypedArray,
 } from "./dtype.js";
-export { cat, indexSelect, narrow, stack } from "./ops.js";
+export { needsGrad, record } from "./grad.js";
+export {
+  cat,
+  exp,
+  indexSelect,
+  log,
+  logSoftmax,
+  narrow,
+  relu,
+  select,
+  sigmoid,
+  softmax,
+  stack,
+  sumTo,
+  tanh,
+} from "./ops.js";
 export { defaultGenerator, Generator, manualSeed } from "./random.js";
 export type { Shape } from "./shape.js";
 export { type NestedArray, Tensor } from "./tensor.js";

@@ -1,8 +1,10 @@
 // Tensor: a dtype, a shape and a contiguous row-major typed array (tensor layer).
 // The elementwise, reduction and shape operations live in ops.ts; the methods here are PyTorch's spellings.
 
+import type { BackwardOptions, Node } from "../autograd/tape.js";
 import { ArgumentError } from "../errors.js";
 import { type DType, dtypeOfArray, type TypedArray } from "./dtype.js";
+import { backward } from "./grad.js";
 import * as ops from "./ops.js";
 import { numel, type Shape } from "./shape.js";
 
@@ -14,8 +16,13 @@ export class Tensor {
   readonly dtype: DType;
   /** Row-major, contiguous; `data.length === numel(shape)`. Shared, not copied, by `detach` and `reshape`. */
   readonly data: TypedArray;
+  /** Whether gradients flow to this tensor (set it on leaves; operations set it on their outputs). */
   requiresGrad = false;
+  /** The accumulated gradient of a leaf after backward(). */
   grad: Tensor | null = null;
+  /** The recorded operation that produced this tensor; null for leaves. */
+  gradFn: Node<Tensor> | null = null;
+  outputIndex = 0;
 
   constructor(data: TypedArray, shape: Shape) {
     if (data.length !== numel(shape))
@@ -61,14 +68,49 @@ export class Tensor {
     return this.data[0]!;
   }
 
+  /** True for tensors no recorded operation produced (parameters, inputs). */
+  get isLeaf(): boolean {
+    return this.gradFn === null;
+  }
+
+  /**
+   * Accumulates the gradient of this tensor with respect to every leaf that requires one into the
+   * leaves' `grad`. `gradient` defaults to 1 for a one-element tensor and is required otherwise.
+   */
+  backward(gradient?: Tensor, options: BackwardOptions = {}): void {
+    backward(this, gradient, options);
+  }
+
+  /** Sets requiresGrad on a leaf (PyTorch's requires_grad_). */
+  requiresGrad_(requiresGrad = true): this {
+    if (!this.isLeaf && !requiresGrad)
+      throw new ArgumentError(
+        "requiresGrad_",
+        "requiresGrad",
+        "can only be turned off on leaves; use detach()",
+        true,
+        requiresGrad,
+      );
+    if (requiresGrad && this.dtype === "int32")
+      throw new ArgumentError(
+        "requiresGrad_",
+        "dtype",
+        "must be floating point to require gradients",
+        "float32 or float64",
+        this.dtype,
+      );
+    this.requiresGrad = requiresGrad;
+    return this;
+  }
+
   /** The same data, cut from the graph (shares memory, as PyTorch's detach does). */
   detach(): Tensor {
     return new Tensor(this.data, this.shape);
   }
 
-  /** A copy with its own data. */
+  /** A copy with its own data (gradients pass through it). */
   clone(): Tensor {
-    return new Tensor(this.data.slice(), this.shape);
+    return ops.clone(this);
   }
 
   /** Converts to another dtype (a copy; `this` when the dtype is already `dtype`). */
@@ -121,7 +163,54 @@ export class Tensor {
   }
 
   neg(): Tensor {
-    return ops.mul(this, -1);
+    return ops.neg(this);
+  }
+
+  exp(): Tensor {
+    return ops.exp(this);
+  }
+
+  log(): Tensor {
+    return ops.log(this);
+  }
+
+  tanh(): Tensor {
+    return ops.tanh(this);
+  }
+
+  sigmoid(): Tensor {
+    return ops.sigmoid(this);
+  }
+
+  relu(): Tensor {
+    return ops.relu(this);
+  }
+
+  softmax(dim: number): Tensor {
+    return ops.softmax(this, dim);
+  }
+
+  logSoftmax(dim: number): Tensor {
+    return ops.logSoftmax(this, dim);
+  }
+
+  /** This tensor broadcast to `shape` (a copy). */
+  expand(...shape: number[] | [readonly number[]]): Tensor {
+    return ops.expand(this, flatShape(shape));
+  }
+
+  /** Elements [start, start + length) of `dim`. */
+  narrow(dim: number, start: number, length: number): Tensor {
+    return ops.narrow(this, dim, start, length);
+  }
+
+  /** The `index`-th slice along `dim`, that dimension removed (x[i] for dim 0). */
+  select(dim: number, index: number): Tensor {
+    return ops.select(this, dim, index);
+  }
+
+  indexSelect(dim: number, index: ArrayLike<number> | Tensor): Tensor {
+    return ops.indexSelect(this, dim, index instanceof Tensor ? index.data : index);
   }
 
   /** Sum of all elements, or along `dim` (PyTorch's `sum(dim, keepdim)`). */
