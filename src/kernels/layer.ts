@@ -56,6 +56,23 @@ export interface LayerRun {
   readonly hNOff: number;
   readonly cN: F | null;
   readonly cNOff: number;
+  /** Keep what BPTT needs (runLayer then returns it). */
+  readonly save?: boolean;
+}
+
+/**
+ * What the forward keeps for BPTT, every buffer in packed-row order (row n = row n of the input):
+ * gates: activated gates [N, G·H]; hPrev: h_{t−1} [N, P]; LSTM: cPrev, c [N, H] and with
+ * projection hPre = o ⊙ tanh(c) [N, H]; GRU: ghn = W_hn h + b_hn [N, H]; RNN: h_t [N, H].
+ */
+export interface LayerSaved {
+  readonly gates: F;
+  readonly hPrev: F;
+  readonly cPrev: F | null;
+  readonly c: F | null;
+  readonly hPre: F | null;
+  readonly ghn: F | null;
+  readonly h: F | null;
 }
 
 /** Output features of a layer: projSize when projecting, else hiddenSize. */
@@ -63,7 +80,7 @@ export function outputSize(spec: LayerSpec): number {
   return spec.projSize > 0 ? spec.projSize : spec.hiddenSize;
 }
 
-export function runLayer(k: Kernels, spec: LayerSpec, w: LayerWeights, run: LayerRun): void {
+export function runLayer(k: Kernels, spec: LayerSpec, w: LayerWeights, run: LayerRun): LayerSaved | null {
   const { kind, inputSize: I, hiddenSize: H } = spec;
   const P = outputSize(spec);
   const G = GATES[kind] * H;
@@ -103,12 +120,27 @@ export function runLayer(k: Kernels, spec: LayerSpec, w: LayerWeights, run: Laye
   // 2) The time loop.
   const hg = alloc(B * G);
   const hPre = spec.projSize > 0 ? alloc(B * H) : null;
-  const starts = new Array<number>(T);
-  for (let t = 0, row = 0; t < T; row += bs[t]!, t++) starts[t] = row;
+  const save = run.save
+    ? {
+        gates: xg,
+        hPrev: alloc(N * P),
+        cPrev: isLstm ? alloc(N * H) : null,
+        c: isLstm ? alloc(N * H) : null,
+        hPre: hPre ? alloc(N * H) : null,
+        ghn: kind === "gru" ? alloc(N * H) : null,
+        h: kind === "rnn_tanh" || kind === "rnn_relu" ? alloc(N * H) : null,
+      }
+    : null;
+  const starts = rowStarts(bs);
   for (let s = 0; s < T; s++) {
     const t = run.reverse ? T - 1 - s : s;
     const rows = bs[t]!;
-    const xgOff = starts[t]! * G;
+    const r0 = starts[t]!;
+    const xgOff = r0 * G;
+    if (save) {
+      save.hPrev.set(h.subarray(hOff, hOff + rows * P), r0 * P);
+      save.cPrev?.set(c!.subarray(run.cNOff, run.cNOff + rows * H), r0 * H);
+    }
     k.gemm(false, true, rows, G, P, h, hOff, P, w.wHh, 0, P, 0, hg, 0, G);
     switch (kind) {
       case "rnn_tanh":
@@ -125,9 +157,168 @@ export function runLayer(k: Kernels, spec: LayerSpec, w: LayerWeights, run: Laye
         } else k.lstmCell(rows, H, xg, xgOff, hg, 0, c!, run.cNOff, h, hOff);
         break;
     }
+    if (save) {
+      save.c?.set(c!.subarray(run.cNOff, run.cNOff + rows * H), r0 * H);
+      if (hPre) save.hPre!.set(hPre.subarray(0, rows * H), r0 * H);
+      if (save.ghn)
+        for (let r = 0; r < rows; r++) save.ghn.set(hg.subarray(r * G + 2 * H, (r + 1) * G), (r0 + r) * H);
+      save.h?.set(h.subarray(hOff, hOff + rows * H), r0 * H);
+    }
     for (let r = 0; r < rows; r++) {
       const src = hOff + r * P;
-      run.out.set(h.subarray(src, src + P), run.outOff + (starts[t]! + r) * run.outLd);
+      run.out.set(h.subarray(src, src + P), run.outOff + (r0 + r) * run.outLd);
     }
   }
+  return save;
+}
+
+/** First packed row of each time step. */
+function rowStarts(bs: ArrayLike<number>): number[] {
+  const starts = new Array<number>(bs.length);
+  for (let t = 0, row = 0; t < bs.length; row += bs[t]!, t++) starts[t] = row;
+  return starts;
+}
+
+export interface LayerGradIn {
+  /** The forward's input rows [N, I] (as in LayerRun). */
+  readonly x: F;
+  readonly xOff: number;
+  readonly xLd: number;
+  readonly batchSizes: ArrayLike<number>;
+  readonly reverse: boolean;
+  /** Gradient of the output rows [N, P] at dOutOff + n·dOutLd, or null (zero). */
+  readonly dOut: F | null;
+  readonly dOutOff: number;
+  readonly dOutLd: number;
+  /** Gradients of the final states [B, P] / [B, H], or null (zero). */
+  readonly dhN: F | null;
+  readonly dhNOff: number;
+  readonly dcN: F | null;
+  readonly dcNOff: number;
+}
+
+/** Gradients of one layer-direction, freshly allocated in PyTorch's shapes; dx is [N, I]. */
+export interface LayerGrads {
+  readonly dx: F;
+  readonly dh0: F;
+  readonly dc0: F | null;
+  readonly dWih: F;
+  readonly dWhh: F;
+  readonly dBih: F | null;
+  readonly dBhh: F | null;
+  readonly dWhr: F | null;
+}
+
+/**
+ * BPTT through one layer-direction (DESIGN.md step 3): the steps in reverse order of the forward,
+ * one fused gate kernel and one GEMM (dG·W_hh) per step on the live rows, then the weight
+ * gradients with one GEMM each over every row: dW_ih = dGᵀ·X, dW_hh = dGᵀ·H_prev, dW_hr = dHᵀ·hPre.
+ */
+export function runLayerBackward(
+  k: Kernels,
+  spec: LayerSpec,
+  w: LayerWeights,
+  saved: LayerSaved,
+  g: LayerGradIn,
+): LayerGrads {
+  const { kind, inputSize: I, hiddenSize: H } = spec;
+  const P = outputSize(spec);
+  const G = GATES[kind] * H;
+  const bs = g.batchSizes;
+  const T = bs.length;
+  const B = T > 0 ? bs[0]! : 0;
+  const starts = rowStarts(bs);
+  const N = T > 0 ? starts[T - 1]! + bs[T - 1]! : 0;
+  const alloc = (n: number): F =>
+    saved.gates instanceof Float32Array ? new Float32Array(n) : new Float64Array(n);
+  const isGru = kind === "gru";
+
+  // Running gradients of the state, for every batch row: rows past batchSizes[t] carry theirs through.
+  const dh = alloc(B * P);
+  if (g.dhN) dh.set(g.dhN.subarray(g.dhNOff, g.dhNOff + B * P));
+  const dc = kind === "lstm" ? alloc(B * H) : null;
+  if (dc && g.dcN) dc.set(g.dcN.subarray(g.dcNOff, g.dcNOff + B * H));
+  const dXG = alloc(N * G);
+  const dHG = isGru ? alloc(N * G) : dXG;
+  const dH = saved.hPre ? alloc(N * P) : null;
+  const dhPre = saved.hPre ? alloc(B * H) : null;
+
+  for (let s = T - 1; s >= 0; s--) {
+    const t = g.reverse ? T - 1 - s : s;
+    const rows = bs[t]!;
+    const r0 = starts[t]!;
+    if (g.dOut)
+      for (let r = 0; r < rows; r++) {
+        const src = g.dOutOff + (r0 + r) * g.dOutLd;
+        for (let j = 0; j < P; j++) dh[r * P + j]! += g.dOut[src + j]!;
+      }
+    switch (kind) {
+      case "rnn_tanh":
+      case "rnn_relu":
+        k.rnnCellBackward(rows, H, kind === "rnn_relu", saved.h!, r0 * H, H, dh, 0, dXG, r0 * G);
+        break;
+      case "lstm":
+        if (dhPre) {
+          dH!.set(dh.subarray(0, rows * P), r0 * P);
+          k.gemm(false, false, rows, H, P, dh, 0, P, w.wHr!, 0, H, 0, dhPre, 0, H);
+        }
+        k.lstmCellBackward(
+          rows,
+          H,
+          saved.gates,
+          r0 * G,
+          saved.c!,
+          r0 * H,
+          saved.cPrev!,
+          r0 * H,
+          dhPre ?? dh,
+          0,
+          dc!,
+          0,
+          dXG,
+          r0 * G,
+        );
+        break;
+      case "gru":
+        k.gruCellBackward(
+          rows,
+          H,
+          saved.gates,
+          r0 * G,
+          saved.ghn!,
+          r0 * H,
+          saved.hPrev,
+          r0 * H,
+          dh,
+          0,
+          dXG,
+          r0 * G,
+          dHG,
+          r0 * G,
+        );
+        break;
+    }
+    // dh_{t−1} = dG·W_hh (+ the direct z ⊙ dh for GRU, already in dh).
+    k.gemm(false, false, rows, P, G, dHG, r0 * G, G, w.wHh, 0, P, isGru ? 1 : 0, dh, 0, P);
+  }
+
+  const dx = alloc(N * I);
+  k.gemm(false, false, N, I, G, dXG, 0, G, w.wIh, 0, I, 0, dx, 0, I);
+  const dWih = alloc(G * I);
+  k.gemm(true, false, G, I, N, dXG, 0, G, g.x, g.xOff, g.xLd, 0, dWih, 0, I);
+  const dWhh = alloc(G * P);
+  k.gemm(true, false, G, P, N, dHG, 0, G, saved.hPrev, 0, P, 0, dWhh, 0, P);
+  const colSum = (m: F) => {
+    const out = alloc(G);
+    for (let n = 0; n < N; n++) for (let j = 0; j < G; j++) out[j]! += m[n * G + j]!;
+    return out;
+  };
+  const dBih = w.bIh ? colSum(dXG) : null;
+  const dBhh = w.bHh ? colSum(dHG) : null;
+  let dWhr: F | null = null;
+  if (dH) {
+    dWhr = alloc(P * H);
+    k.gemm(true, false, P, H, N, dH, 0, P, saved.hPre!, 0, H, 0, dWhr, 0, H);
+  }
+  return { dx, dh0: dh, dc0: dc, dWih, dWhh, dBih, dBhh, dWhr };
 }

@@ -84,10 +84,76 @@ export type GruCell = (
   hOff: number,
 ) => void;
 
+/**
+ * Backward of one Elman step: dG[r, j] = dh[r, j] · act'(·), written from the step's output
+ * h (tanh: 1 − h², relu: h > 0). Row strides: h hLd, dh H, dG H.
+ */
+export type RnnCellBackward = (
+  rows: number,
+  H: number,
+  relu: boolean,
+  h: F,
+  hOff: number,
+  hLd: number,
+  dh: F,
+  dhOff: number,
+  dG: F,
+  dGOff: number,
+) => void;
+
+/**
+ * Backward of one LSTM step. gates: the activated i, f, g, o the forward saved (row stride 4H);
+ * c, cPrev: c_t and c_{t−1} (row stride H); dh: the gradient of hOut = o ⊙ tanh(c_t); dc: in, the
+ * gradient reaching c_t from later steps, out, the gradient of c_{t−1}. Writes the gradient of the
+ * pre-activation gates into dG (row stride 4H).
+ */
+export type LstmCellBackward = (
+  rows: number,
+  H: number,
+  gates: F,
+  gatesOff: number,
+  c: F,
+  cOff: number,
+  cPrev: F,
+  cPrevOff: number,
+  dh: F,
+  dhOff: number,
+  dc: F,
+  dcOff: number,
+  dG: F,
+  dGOff: number,
+) => void;
+
+/**
+ * Backward of one GRU step. gates: the r, z, n the forward saved (row stride 3H); ghn: W_hn h + b_hn
+ * (row stride H); hPrev: h_{t−1} (row stride P = H). dh: in, the gradient of h_t; out, its direct
+ * part z ⊙ dh of the gradient of h_{t−1} (the caller adds dHG·W_hh). Writes the gradients of the
+ * input-side pre-activations (dXG) and of the hidden-side ones (dHG, where the n block is r ⊙ dn).
+ */
+export type GruCellBackward = (
+  rows: number,
+  H: number,
+  gates: F,
+  gatesOff: number,
+  ghn: F,
+  ghnOff: number,
+  hPrev: F,
+  hPrevOff: number,
+  dh: F,
+  dhOff: number,
+  dXG: F,
+  dXGOff: number,
+  dHG: F,
+  dHGOff: number,
+) => void;
+
 export interface Kernels {
   readonly name: "ts" | "wasm-simd";
   readonly gemm: Gemm;
   readonly rnnCell: RnnCell;
   readonly lstmCell: LstmCell;
   readonly gruCell: GruCell;
+  readonly rnnCellBackward: RnnCellBackward;
+  readonly lstmCellBackward: LstmCellBackward;
+  readonly gruCellBackward: GruCellBackward;
 }

@@ -2,12 +2,11 @@
 // step of the same code the sequence modules run (kernels/layer.ts with one time step).
 
 import { ArgumentError } from "../errors.js";
-import { type CellKind, GATES, runLayer } from "../kernels/layer.js";
-import { kernels } from "../kernels/select.js";
-import type { F } from "../kernels/types.js";
-import { allocArray, type FloatDType, Tensor, uniform } from "../tensor/index.js";
+import { type CellKind, GATES } from "../kernels/layer.js";
+import { type FloatDType, Tensor, uniform } from "../tensor/index.js";
 import { Module } from "./module.js";
 import { bool, checkKnownOptions, floatDType, positiveInt } from "./options.js";
+import { recurrentLayer } from "./recurrent.js";
 
 export interface RNNCellBaseOptions {
   readonly inputSize: number;
@@ -119,40 +118,18 @@ abstract class RNNCellBase extends Module {
           h.dtype,
         );
     }
-    const out = allocArray(this.dtype, B * H);
-    const hN = allocArray(this.dtype, B * H);
-    const cN = this.cell === "lstm" ? allocArray(this.dtype, B * H) : null;
-    runLayer(
-      kernels(),
-      { kind: this.cell, inputSize: this.inputSize, hiddenSize: H, projSize: 0 },
-      {
-        wIh: this.weightIh.data as F,
-        wHh: this.weightHh.data as F,
-        bIh: (this.biasIh?.data as F | undefined) ?? null,
-        bHh: (this.biasHh?.data as F | undefined) ?? null,
-        wHr: null,
-      },
-      {
-        x: input.data as F,
-        xOff: 0,
-        xLd: this.inputSize,
-        batchSizes: [B],
-        reverse: false,
-        h0: (hx?.[0]?.data as F | undefined) ?? null,
-        h0Off: 0,
-        c0: (hx?.[1]?.data as F | undefined) ?? null,
-        c0Off: 0,
-        out,
-        outOff: 0,
-        outLd: H,
-        hN,
-        hNOff: 0,
-        cN,
-        cNOff: 0,
-      },
-    );
+    const x = batched ? input : input.unsqueeze(0);
+    const state = (hx ?? []).map((h) => (batched ? h : h.unsqueeze(0)).unsqueeze(0));
+    const [out, , cN] = recurrentLayer({
+      spec: { kind: this.cell, inputSize: this.inputSize, hiddenSize: H, projSize: 0 },
+      params: [{ wIh: this.weightIh, wHh: this.weightHh, bIh: this.biasIh, bHh: this.biasHh, wHr: null }],
+      x,
+      batchSizes: [B],
+      h0: state[0] ?? null,
+      c0: state[1] ?? null,
+    });
     const shape = batched ? [B, H] : [H];
-    return cN ? [new Tensor(out, shape), new Tensor(cN, shape)] : [new Tensor(out, shape)];
+    return cN ? [out.reshape(shape), cN.reshape(shape)] : [out.reshape(shape)];
   }
 }
 

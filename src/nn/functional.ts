@@ -1,7 +1,7 @@
 // Stateless functions of the modules (nn layer): PyTorch's torch.nn.functional counterparts.
 
 import { ArgumentError } from "../errors.js";
-import { allocArray, defaultGenerator, type Generator, Tensor } from "../tensor/index.js";
+import { allocArray, defaultGenerator, type Generator, record, Tensor } from "../tensor/index.js";
 
 /**
  * Inverted dropout, as at::dropout: in training each element is zeroed with probability p and the
@@ -25,10 +25,14 @@ export function dropout(
       "float32 or float64",
       input.dtype,
     );
-  const out = allocArray(input.dtype, input.data.length);
+  // The mask holds 0 or 1/(1 − p) per element; the gradient is the same mask times the upstream one.
+  const mask = allocArray(input.dtype, input.data.length);
   if (p < 1) {
     const scale = 1 / (1 - p);
-    for (let i = 0; i < out.length; i++) out[i] = generator.random() < p ? 0 : input.data[i]! * scale;
+    for (let i = 0; i < mask.length; i++) mask[i] = generator.random() < p ? 0 : scale;
   }
-  return new Tensor(out, input.shape);
+  const m = new Tensor(mask, input.shape);
+  const out = allocArray(input.dtype, mask.length);
+  for (let i = 0; i < out.length; i++) out[i] = input.data[i]! * mask[i]!;
+  return record("DropoutBackward", [input], [new Tensor(out, input.shape)], ([g]) => [g!.mul(m)]);
 }

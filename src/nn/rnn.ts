@@ -3,17 +3,8 @@
 // does, lays the input out as packed rows, and stacks layers and directions with dropout between.
 
 import { ArgumentError } from "../errors.js";
-import { type CellKind, GATES, type LayerSpec, type LayerWeights, runLayer } from "../kernels/layer.js";
-import { kernels } from "../kernels/select.js";
-import type { F } from "../kernels/types.js";
-import {
-  allocArray,
-  defaultGenerator,
-  type FloatDType,
-  type Generator,
-  Tensor,
-  uniform,
-} from "../tensor/index.js";
+import { type CellKind, GATES } from "../kernels/layer.js";
+import { cat, defaultGenerator, type FloatDType, type Generator, Tensor, uniform } from "../tensor/index.js";
 import { dropout as dropoutFn } from "./functional.js";
 import { Module } from "./module.js";
 import {
@@ -25,6 +16,7 @@ import {
   probability,
   warnOnce,
 } from "./options.js";
+import { type DirectionParams, recurrentLayer } from "./recurrent.js";
 import { PackedSequence, permuteBatch } from "./utils/packed_sequence.js";
 
 export interface RNNBaseOptions {
@@ -75,17 +67,10 @@ export function flatWeightNames(layer: number, reverse: boolean, bias: boolean, 
   ];
 }
 
-interface LayerParams {
-  readonly wIh: Tensor;
-  readonly wHh: Tensor;
-  readonly bIh: Tensor | null;
-  readonly bHh: Tensor | null;
-  readonly wHr: Tensor | null;
-}
-
 /** What forward works on: time-major packed rows and where they came from. */
 interface Rows {
-  readonly x: F;
+  /** [N, inputSize] */
+  readonly x: Tensor;
   readonly batchSizes: ArrayLike<number>;
   /** Batch size (batchSizes[0]; 1 for unbatched input). */
   readonly B: number;
@@ -108,7 +93,7 @@ export abstract class RNNBase extends Module {
   generator: Generator = defaultGenerator;
   protected readonly cell: CellKind;
   /** Parameters per layer, per direction: layers[l][d]. */
-  protected readonly layers: LayerParams[][];
+  protected readonly layers: DirectionParams[][];
 
   protected constructor(typeName: string, cell: CellKind, options: LSTMOptions, allowed: readonly string[]) {
     super(typeName);
@@ -153,7 +138,7 @@ export abstract class RNNBase extends Module {
     const init = (shape: number[]) => uniform(shape, -k, k, { dtype: this.dtype });
     this.layers = [];
     for (let l = 0; l < this.numLayers; l++) {
-      const perDir: LayerParams[] = [];
+      const perDir: DirectionParams[] = [];
       for (let d = 0; d < D; d++) {
         const names = flatWeightNames(l, d === 1, this.bias, this.projSize > 0);
         const wIh = init([G, l === 0 ? this.inputSize : P * D]);
@@ -191,73 +176,45 @@ export abstract class RNNBase extends Module {
 
   /**
    * The shared forward: `hx` is [h0] or [h0, c0] (null: zeros). Returns the output in the input's
-   * form and [hN] or [hN, cN].
+   * form and [hN] or [hN, cN]. Each layer is one node on the tape (nn/recurrent.ts); dropout,
+   * reshapes and the permutation of packed batches are ordinary recorded operations.
    */
   protected run(
     input: Tensor | PackedSequence,
     hx: readonly Tensor[] | null,
   ): [Tensor | PackedSequence, Tensor[]] {
     const rows = this.inputRows(input, hx);
-    const L = this.numLayers;
     const D = this.numDirections;
-    const H = this.hiddenSize;
-    const P = this.outputSize;
-    const { B, batchSizes } = rows;
-    const isLstm = this.cell === "lstm";
     // PyTorch's permute_hidden: h0 rows follow the sorted order of a packed batch.
     const sorted = rows.packed?.sortedIndices ?? null;
-    const state = (hx ?? []).map((h) => permuteBatch(rows.batched ? h : h.unsqueeze(1), sorted));
-    const h0 = state[0]?.data as F | undefined;
-    const c0 = state[1]?.data as F | undefined;
-    let N = 0;
-    for (let t = 0; t < batchSizes.length; t++) N += batchSizes[t]!;
-
-    const hN = allocArray(this.dtype, L * D * B * P);
-    const cN = isLstm ? allocArray(this.dtype, L * D * B * H) : null;
-    const k = kernels();
+    const [h0, c0] = (hx ?? []).map((h) => permuteBatch(rows.batched ? h : h.unsqueeze(1), sorted));
+    const hNs: Tensor[] = [];
+    const cNs: Tensor[] = [];
     let x = rows.x;
-    let width = this.inputSize;
-    for (let l = 0; l < L; l++) {
-      const spec: LayerSpec = { kind: this.cell, inputSize: width, hiddenSize: H, projSize: this.projSize };
-      const out = allocArray(this.dtype, N * D * P);
-      for (let d = 0; d < D; d++) {
-        const s = l * D + d;
-        runLayer(k, spec, this.layerWeights(l, d), {
-          x,
-          xOff: 0,
-          xLd: width,
-          batchSizes,
-          reverse: d === 1,
-          h0: h0 ?? null,
-          h0Off: s * B * P,
-          c0: c0 ?? null,
-          c0Off: s * B * H,
-          out,
-          outOff: d * P,
-          outLd: D * P,
-          hN,
-          hNOff: s * B * P,
-          cN,
-          cNOff: s * B * H,
-        });
-      }
-      x = out;
-      width = D * P;
-      if (this.training && this.dropout > 0 && l < L - 1)
-        x = dropoutFn(new Tensor(x, [N, width]), this.dropout, true, this.generator).data as F;
+    for (let l = 0; l < this.numLayers; l++) {
+      const [out, hN, cN] = recurrentLayer({
+        spec: {
+          kind: this.cell,
+          inputSize: x.shape[1]!,
+          hiddenSize: this.hiddenSize,
+          projSize: this.projSize,
+        },
+        params: this.layers[l]!,
+        x,
+        batchSizes: rows.batchSizes,
+        h0: h0 ? h0.narrow(0, l * D, D) : null,
+        c0: c0 ? c0.narrow(0, l * D, D) : null,
+      });
+      hNs.push(hN);
+      if (cN) cNs.push(cN);
+      x =
+        this.training && this.dropout > 0 && l < this.numLayers - 1
+          ? dropoutFn(out, this.dropout, true, this.generator)
+          : out;
     }
-    return this.outputs(rows, x, hN, cN);
-  }
-
-  private layerWeights(l: number, d: number): LayerWeights {
-    const p = this.layers[l]![d]!;
-    return {
-      wIh: p.wIh.data as F,
-      wHh: p.wHh.data as F,
-      bIh: (p.bIh?.data as F | undefined) ?? null,
-      bHh: (p.bHh?.data as F | undefined) ?? null,
-      wHr: (p.wHr?.data as F | undefined) ?? null,
-    };
+    const finals = [hNs.length > 1 ? cat(hNs, 0) : hNs[0]!];
+    if (cNs.length > 0) finals.push(cNs.length > 1 ? cat(cNs, 0) : cNs[0]!);
+    return this.outputs(rows, x, finals);
   }
 
   /** Checks input and hx as RNNBase.forward / check_forward_args do, then lays the input out as time-major rows. */
@@ -270,7 +227,7 @@ export abstract class RNNBase extends Module {
         throw new ArgumentError(name, "input.data.dim()", "must be 2 for a PackedSequence", 2, data.ndim);
       this.checkFeatures(data);
       const bs = input.batchSizes.data;
-      rows = { x: data.data as F, batchSizes: bs, B: bs[0] ?? 0, T: bs.length, packed: input, batched: true };
+      rows = { x: data, batchSizes: bs, B: bs[0] ?? 0, T: bs.length, packed: input, batched: true };
     } else if (input instanceof Tensor) {
       if (input.ndim !== 2 && input.ndim !== 3)
         throw new ArgumentError(
@@ -286,7 +243,7 @@ export abstract class RNNBase extends Module {
       const T = timeMajor.shape[0]!;
       const B = batched ? timeMajor.shape[1]! : 1;
       rows = {
-        x: timeMajor.data as F,
+        x: timeMajor.reshape(T * B, this.inputSize),
         batchSizes: new Array<number>(T).fill(B),
         B,
         T,
@@ -365,24 +322,16 @@ export abstract class RNNBase extends Module {
   }
 
   /** Wraps output rows and final states in the input's form (packed, batch-first, unbatched). */
-  private outputs(rows: Rows, out: F, hN: F, cN: F | null): [Tensor | PackedSequence, Tensor[]] {
-    const LD = this.numLayers * this.numDirections;
-    const W = this.numDirections * this.outputSize;
-    const { B, T } = rows;
-    const finals = [new Tensor(hN, [LD, B, this.outputSize])];
-    if (cN) finals.push(new Tensor(cN, [LD, B, this.hiddenSize]));
+  private outputs(rows: Rows, out: Tensor, finals: Tensor[]): [Tensor | PackedSequence, Tensor[]] {
     if (rows.packed) {
       const p = rows.packed;
-      const output = new PackedSequence(
-        new Tensor(out, [out.length / W, W]),
-        p.batchSizes,
-        p.sortedIndices,
-        p.unsortedIndices,
-      );
-      return [output, finals.map((h) => permuteBatch(h, p.unsortedIndices))];
+      return [
+        new PackedSequence(out, p.batchSizes, p.sortedIndices, p.unsortedIndices),
+        finals.map((h) => permuteBatch(h, p.unsortedIndices)),
+      ];
     }
-    if (!rows.batched) return [new Tensor(out, [T, W]), finals.map((h) => h.squeeze(1))];
-    const output = new Tensor(out, [T, B, W]);
+    if (!rows.batched) return [out, finals.map((h) => h.squeeze(1))];
+    const output = out.reshape(rows.T, rows.B, out.shape[1]!);
     return [this.batchFirst ? output.transpose(0, 1) : output, finals];
   }
 }

@@ -24,6 +24,7 @@ export { needsGrad, record } from "./grad.js";
 export {
   cat,
   exp,
+  gatherRows,
   indexSelect,
   log,
   logSoftmax,

@@ -615,3 +615,39 @@ export function select(x: Tensor, dim: number, index: number): Tensor {
     );
   return squeeze(indexSelect(x, d, [i]), d);
 }
+
+/**
+ * Row gather: `x` viewed as rows of `rowSize` elements; row i of the result is row index[i] of x,
+ * or `fill` where index[i] < 0. The result has `shape` (index.length·rowSize elements). Gradients
+ * flow back to the rows they came from, summed where a row was taken twice. Packing and padding
+ * sequences are this operation with the right index.
+ */
+export function gatherRows(x: Tensor, index: Int32Array, fill: number, shape: Shape): Tensor {
+  const rowSize = numel(shape) / Math.max(index.length, 1);
+  const rows = x.numel() / Math.max(rowSize, 1);
+  if (!Number.isInteger(rowSize) || (index.length > 0 && !Number.isInteger(rows)))
+    throw new ArgumentError(
+      "gatherRows",
+      "shape",
+      "must hold index.length whole rows of x",
+      `${index.length} rows`,
+      shape,
+    );
+  const out = allocArray(x.dtype, numel(shape));
+  for (let i = 0; i < index.length; i++) {
+    const src = index[i]!;
+    if (src >= rows)
+      throw new ArgumentError("gatherRows", `index[${i}]`, "is out of range", `< ${rows}`, src);
+    if (src < 0) out.fill(fill, i * rowSize, (i + 1) * rowSize);
+    else out.set(x.data.subarray(src * rowSize, (src + 1) * rowSize), i * rowSize);
+  }
+  return record("GatherRowsBackward", [x], [new Tensor(out, shape)], ([g]) => {
+    const gx = allocArray(g!.dtype, x.numel());
+    for (let i = 0; i < index.length; i++) {
+      const dst = index[i]!;
+      if (dst < 0) continue;
+      for (let j = 0; j < rowSize; j++) gx[dst * rowSize + j]! += g!.data[i * rowSize + j]!;
+    }
+    return [new Tensor(gx, x.shape)];
+  });
+}

@@ -2,7 +2,14 @@
 // LSTMCell, GRUCell. Activations in float64 (Math.exp / Math.tanh), rounded once on store for
 // float32. 1 / (1 + e^(−x)) cannot produce NaN in float64: e^(−x) overflows to +∞ and gives 0.
 
-import type { GruCell, LstmCell, RnnCell } from "../types.js";
+import type {
+  GruCell,
+  GruCellBackward,
+  LstmCell,
+  LstmCellBackward,
+  RnnCell,
+  RnnCellBackward,
+} from "../types.js";
 
 export function sigmoid(x: number): number {
   return 1 / (1 + Math.exp(-x));
@@ -64,6 +71,99 @@ export const gruCell: GruCell = (rows, H, xg, xgOff, hg, hgOff, bHh, bHhOff, h, 
       const n = xg[x + 2 * H + j]!;
       // RNN.cpp GRUCell: (hidden - new_gate) * input_gate + new_gate; the docs' (1 − z) ⊙ n + z ⊙ h.
       h[hr + j] = (h[hr + j]! - n) * z + n;
+    }
+  }
+};
+
+// Backward of the steps above: the chain rule through each gate, with the activations' derivatives
+// written from their saved outputs (σ' = σ(1 − σ), tanh' = 1 − tanh²).
+
+export const rnnCellBackward: RnnCellBackward = (rows, H, relu, h, hOff, hLd, dh, dhOff, dG, dGOff) => {
+  for (let r = 0; r < rows; r++) {
+    const hr = hOff + r * hLd;
+    const d = dhOff + r * H;
+    const o = dGOff + r * H;
+    for (let j = 0; j < H; j++) {
+      const y = h[hr + j]!;
+      dG[o + j] = relu ? (y > 0 ? dh[d + j]! : 0) : dh[d + j]! * (1 - y * y);
+    }
+  }
+};
+
+export const lstmCellBackward: LstmCellBackward = (
+  rows,
+  H,
+  gates,
+  gatesOff,
+  c,
+  cOff,
+  cPrev,
+  cPrevOff,
+  dh,
+  dhOff,
+  dc,
+  dcOff,
+  dG,
+  dGOff,
+) => {
+  const G = 4 * H;
+  for (let r = 0; r < rows; r++) {
+    const g = gatesOff + r * G;
+    const o = dGOff + r * G;
+    for (let j = 0; j < H; j++) {
+      const i = gates[g + j]!;
+      const f = gates[g + H + j]!;
+      const cand = gates[g + 2 * H + j]!;
+      const og = gates[g + 3 * H + j]!;
+      const tc = Math.tanh(c[cOff + r * H + j]!);
+      const dhj = dh[dhOff + r * H + j]!;
+      const dct = dc[dcOff + r * H + j]! + dhj * og * (1 - tc * tc);
+      dG[o + j] = dct * cand * i * (1 - i);
+      dG[o + H + j] = dct * cPrev[cPrevOff + r * H + j]! * f * (1 - f);
+      dG[o + 2 * H + j] = dct * i * (1 - cand * cand);
+      dG[o + 3 * H + j] = dhj * tc * og * (1 - og);
+      dc[dcOff + r * H + j] = dct * f;
+    }
+  }
+};
+
+export const gruCellBackward: GruCellBackward = (
+  rows,
+  H,
+  gates,
+  gatesOff,
+  ghn,
+  ghnOff,
+  hPrev,
+  hPrevOff,
+  dh,
+  dhOff,
+  dXG,
+  dXGOff,
+  dHG,
+  dHGOff,
+) => {
+  const G = 3 * H;
+  for (let r = 0; r < rows; r++) {
+    const g = gatesOff + r * G;
+    const x = dXGOff + r * G;
+    const hh = dHGOff + r * G;
+    for (let j = 0; j < H; j++) {
+      const rg = gates[g + j]!;
+      const z = gates[g + H + j]!;
+      const n = gates[g + 2 * H + j]!;
+      const d = dh[dhOff + r * H + j]!;
+      // h' = (h − n) ⊙ z + n: ∂h'/∂n = 1 − z, ∂h'/∂z = h − n, ∂h'/∂h = z.
+      const dnPre = d * (1 - z) * (1 - n * n);
+      const dzPre = d * (hPrev[hPrevOff + r * H + j]! - n) * z * (1 - z);
+      const drPre = dnPre * ghn[ghnOff + r * H + j]! * rg * (1 - rg);
+      dXG[x + j] = drPre;
+      dXG[x + H + j] = dzPre;
+      dXG[x + 2 * H + j] = dnPre;
+      dHG[hh + j] = drPre;
+      dHG[hh + H + j] = dzPre;
+      dHG[hh + 2 * H + j] = dnPre * rg;
+      dh[dhOff + r * H + j] = d * z;
     }
   }
 };

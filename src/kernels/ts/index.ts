@@ -1,7 +1,16 @@
 // The reference kernels (kernels layer): plain TypeScript loops, the oracle for every faster implementation.
 
 import type { Kernels } from "../types.js";
-import { gruCell, lstmCell, rnnCell } from "./cells.js";
+import { gruCell, gruCellBackward, lstmCell, lstmCellBackward, rnnCell, rnnCellBackward } from "./cells.js";
 import { gemm } from "./gemm.js";
 
-export const tsKernels: Kernels = { name: "ts", gemm, rnnCell, lstmCell, gruCell };
+export const tsKernels: Kernels = {
+  name: "ts",
+  gemm,
+  rnnCell,
+  lstmCell,
+  gruCell,
+  rnnCellBackward,
+  lstmCellBackward,
+  gruCellBackward,
+};

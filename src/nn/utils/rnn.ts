@@ -3,7 +3,7 @@
 // (_pack_padded_sequence, _pad_packed_sequence, pad_sequence). See Note [packed layout].
 
 import { ArgumentError } from "../../errors.js";
-import { allocArray, Tensor, type TypedArray } from "../../tensor/index.js";
+import { cat, gatherRows, Tensor } from "../../tensor/index.js";
 import { PackedSequence } from "./packed_sequence.js";
 
 export { PackedSequence } from "./packed_sequence.js";
@@ -88,18 +88,16 @@ export function packPaddedSequence(
   const order = enforceSorted ? null : sortDescending(lens);
   const sortedLengths = order ? Array.from(order, (b) => lens[b]!) : lens;
   const batchSizes = batchSizesOf(sortedLengths);
-  const F = input.numel() / (T * B);
   const bs = batchSizes.data;
-  const out = allocArray(input.dtype, sumOf(sortedLengths) * F);
-  const src = input.data;
+  const index = new Int32Array(sumOf(sortedLengths));
   let row = 0;
   for (let t = 0; t < bs.length; t++)
     for (let s = 0; s < bs[t]!; s++, row++) {
       const b = order ? order[s]! : s;
-      copyRow(src, (batchFirst ? b * T + t : t * B + b) * F, out, row * F, F);
+      index[row] = batchFirst ? b * T + t : t * B + b;
     }
   return new PackedSequence(
-    new Tensor(out, [row, ...input.shape.slice(2)]),
+    gatherRows(input, index, 0, [row, ...input.shape.slice(2)]),
     batchSizes,
     order ? new Tensor(order, [B]) : null,
   );
@@ -116,7 +114,7 @@ export function padPackedSequence(
   { batchFirst = false, paddingValue = 0, totalLength }: PadPackedSequenceOptions = {},
 ): [Tensor, Tensor] {
   const where = "padPackedSequence";
-  const { steps, B, F, offsets, lengths, source } = readPacked(where, sequence);
+  const { steps, B, offsets, lengths, source } = readPacked(where, sequence);
   if (typeof paddingValue !== "number")
     throw new ArgumentError(where, "paddingValue", "must be a number", "a number", paddingValue);
   let T = steps;
@@ -135,19 +133,18 @@ export function padPackedSequence(
     T = totalLength;
   }
   const data = sequence.data;
-  const out = allocArray(data.dtype, T * B * F);
-  out.fill(paddingValue);
+  const index = new Int32Array(T * B).fill(-1);
   const outLengths = new Int32Array(B);
   for (let j = 0; j < B; j++) {
     const s = source[j]!;
     const L = lengths[s]!;
     outLengths[j] = L;
-    for (let t = 0; t < L; t++)
-      copyRow(data.data, (offsets[t]! + s) * F, out, (batchFirst ? j * T + t : t * B + j) * F, F);
+    for (let t = 0; t < L; t++) index[batchFirst ? j * T + t : t * B + j] = offsets[t]! + s;
   }
   const trailing = data.shape.slice(1);
+  const fill = data.dtype === "int32" ? Math.trunc(paddingValue) : paddingValue;
   return [
-    new Tensor(out, batchFirst ? [B, T, ...trailing] : [T, B, ...trailing]),
+    gatherRows(data, index, fill, batchFirst ? [B, T, ...trailing] : [T, B, ...trailing]),
     new Tensor(outLengths, [B]),
   ];
 }
@@ -180,13 +177,13 @@ export function packSequence(
   const sortedLengths = order ? Array.from(order, (b) => lens[b]!) : lens;
   const batchSizes = batchSizesOf(sortedLengths);
   const bs = batchSizes.data;
-  const out = allocArray(sequences[0]!.dtype, sumOf(lens) * F);
+  const starts = sequenceStarts(lens);
+  const index = new Int32Array(sumOf(lens));
   let row = 0;
   for (let t = 0; t < bs.length; t++)
-    for (let s = 0; s < bs[t]!; s++, row++)
-      copyRow(sequences[order ? order[s]! : s]!.data, t * F, out, row * F, F);
+    for (let s = 0; s < bs[t]!; s++, row++) index[row] = starts[order ? order[s]! : s]! + t;
   return new PackedSequence(
-    new Tensor(out, [row, ...trailing]),
+    gatherRows(cat(sequences, 0), index, 0, [row, ...trailing]),
     batchSizes,
     order ? new Tensor(order, [B]) : null,
   );
@@ -206,13 +203,13 @@ export function padSequence(
     throw new ArgumentError(where, "paddingValue", "must be a number", "a number", paddingValue);
   const B = sequences.length;
   const T = maxOf(sequences.map((x) => x.shape[0]!));
-  const F = trailing.reduce((a, b) => a * b, 1);
-  const out = allocArray(sequences[0]!.dtype, T * B * F);
-  out.fill(paddingValue);
-  for (const [b, x] of sequences.entries())
-    for (let t = 0; t < x.shape[0]!; t++)
-      copyRow(x.data, t * F, out, (batchFirst ? b * T + t : t * B + b) * F, F);
-  return new Tensor(out, batchFirst ? [B, T, ...trailing] : [T, B, ...trailing]);
+  const lens = sequences.map((x) => x.shape[0]!);
+  const starts = sequenceStarts(lens);
+  const index = new Int32Array(T * B).fill(-1);
+  for (const [b, L] of lens.entries())
+    for (let t = 0; t < L; t++) index[batchFirst ? b * T + t : t * B + b] = starts[b]! + t;
+  const fill = sequences[0]!.dtype === "int32" ? Math.trunc(paddingValue) : paddingValue;
+  return gatherRows(cat(sequences, 0), index, fill, batchFirst ? [B, T, ...trailing] : [T, B, ...trailing]);
 }
 
 /**
@@ -255,25 +252,30 @@ export function unpadSequence(
         L,
       );
   const trailing = padded.shape.slice(2);
-  const F = trailing.reduce((a, b) => a * b, 1);
-  return lens.map((L, b) => {
-    const out = allocArray(padded.dtype, L * F);
-    for (let t = 0; t < L; t++) copyRow(padded.data, (batchFirst ? b * T + t : t * B + b) * F, out, t * F, F);
-    return new Tensor(out, [L, ...trailing]);
-  });
+  return lens.map((L, b) =>
+    gatherRows(
+      padded,
+      Int32Array.from({ length: L }, (_, t) => (batchFirst ? b * T + t : t * B + b)),
+      0,
+      [L, ...trailing],
+    ),
+  );
 }
 
 /** Splits a PackedSequence into its sequences (lengths[b], *), in the original batch order. */
 export function unpackSequence(packed: PackedSequence): Tensor[] {
-  const { B, F, offsets, lengths, source } = readPacked("unpackSequence", packed);
+  const { B, offsets, lengths, source } = readPacked("unpackSequence", packed);
   const data = packed.data;
   const trailing = data.shape.slice(1);
   return Array.from({ length: B }, (_, j) => {
     const s = source[j]!;
     const L = lengths[s]!;
-    const out = allocArray(data.dtype, L * F);
-    for (let t = 0; t < L; t++) copyRow(data.data, (offsets[t]! + s) * F, out, t * F, F);
-    return new Tensor(out, [L, ...trailing]);
+    return gatherRows(
+      data,
+      Int32Array.from({ length: L }, (_, t) => offsets[t]! + s),
+      0,
+      [L, ...trailing],
+    );
   });
 }
 
@@ -427,8 +429,11 @@ function sumOf(values: readonly number[]): number {
   return s;
 }
 
-function copyRow(src: TypedArray, from: number, dst: TypedArray, to: number, F: number): void {
-  for (let k = 0; k < F; k++) dst[to + k] = src[from + k]!;
+/** Where each sequence starts in the concatenation of all of them. */
+function sequenceStarts(lengths: readonly number[]): number[] {
+  const starts = new Array<number>(lengths.length);
+  for (let b = 0, at = 0; b < lengths.length; at += lengths[b]!, b++) starts[b] = at;
+  return starts;
 }
 
 // Note [sort order of ties]
