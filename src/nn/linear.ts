@@ -9,6 +9,7 @@ import {
   type FloatDType,
   type Generator,
   randn,
+  record,
   Tensor,
   uniform,
 } from "../tensor/index.js";
@@ -62,32 +63,43 @@ export class Linear extends Module {
         this.weight.dtype,
         input.dtype,
       );
-    const rows = input.numel() / this.inFeatures;
-    const out = allocArray(this.weight.dtype, rows * this.outFeatures) as F;
-    if (this.bias) for (let r = 0; r < rows; r++) out.set(this.bias.data, r * this.outFeatures);
-    kernels().gemm(
-      false,
-      true,
-      rows,
-      this.outFeatures,
-      this.inFeatures,
-      input.data as F,
-      0,
-      this.inFeatures,
-      this.weight.data as F,
-      0,
-      this.inFeatures,
-      this.bias ? 1 : 0,
-      out,
-      0,
-      this.outFeatures,
-    );
-    return new Tensor(out, [...input.shape.slice(0, -1), this.outFeatures]);
+    return linear(input, this.weight, this.bias);
   }
 
   protected override extraRepr(): string {
     return `in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=${this.bias ? "True" : "False"}`;
   }
+}
+
+/**
+ * y = x Wᵀ + b over the last dimension, one recorded node: dX = dY·W, dW = dYᵀ·X, db = Σ dY
+ * over rows (each one GEMM over every row of the batch).
+ */
+export function linear(input: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
+  const [O, I] = weight.shape as [number, number];
+  const rows = input.numel() / I;
+  const dtype = weight.dtype;
+  const k = kernels();
+  const x = input.data as F;
+  const w = weight.data as F;
+  const out = allocArray(dtype, rows * O) as F;
+  if (bias) for (let r = 0; r < rows; r++) out.set(bias.data, r * O);
+  k.gemm(false, true, rows, O, I, x, 0, I, w, 0, I, bias ? 1 : 0, out, 0, O);
+  const y = new Tensor(out, [...input.shape.slice(0, -1), O]);
+  return record("LinearBackward", [input, weight, bias], [y], ([g]) => {
+    const dy = g!.data as F;
+    const dx = allocArray(dtype, rows * I) as F;
+    k.gemm(false, false, rows, I, O, dy, 0, O, w, 0, I, 0, dx, 0, I);
+    const dw = allocArray(dtype, O * I) as F;
+    k.gemm(true, false, O, I, rows, dy, 0, O, x, 0, I, 0, dw, 0, I);
+    let db: Tensor | null = null;
+    if (bias) {
+      const sums = allocArray(dtype, O);
+      for (let r = 0; r < rows; r++) for (let j = 0; j < O; j++) sums[j]! += dy[r * O + j]!;
+      db = new Tensor(sums, bias.shape);
+    }
+    return [new Tensor(dx, input.shape), new Tensor(dw, weight.shape), db];
+  });
 }
 
 export interface EmbeddingOptions {
@@ -146,12 +158,23 @@ export class Embedding extends Module {
           v,
         );
     }
-    const out = allocArray(this.weight.dtype, input.data.length * D);
+    // A row gather of the weight; backward sums each output row's gradient into its index's row,
+    // except the padding row, which gets none (at::embedding_backward).
+    const w = this.weight;
+    const out = allocArray(w.dtype, input.data.length * D);
     for (let i = 0; i < input.data.length; i++) {
       const row = input.data[i]! * D;
-      out.set(this.weight.data.subarray(row, row + D), i * D);
+      out.set(w.data.subarray(row, row + D), i * D);
     }
-    return new Tensor(out, [...input.shape, D]);
+    return record("EmbeddingBackward", [w], [new Tensor(out, [...input.shape, D])], ([g]) => {
+      const dw = allocArray(w.dtype, w.numel());
+      for (let i = 0; i < input.data.length; i++) {
+        const idx = input.data[i]!;
+        if (idx === this.paddingIdx) continue;
+        for (let j = 0; j < D; j++) dw[idx * D + j]! += g!.data[i * D + j]!;
+      }
+      return [new Tensor(dw, w.shape)];
+    });
   }
 
   protected override extraRepr(): string {

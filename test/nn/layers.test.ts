@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { after, beforeEach, describe, test } from "node:test";
-import { manualSeed, nn, tensor } from "../../src/index.js";
+import { manualSeed, nn, randn, tensor } from "../../src/index.js";
 import { availableKernels, useKernels } from "../../src/kernels/select.js";
 import { assertClose } from "../helpers/assert.js";
 import { loadFixtures } from "../helpers/fixtures.js";
+import { assertGradcheck } from "../helpers/gradcheck.js";
 
 const fx = loadFixtures("layers");
 after(() => useKernels(availableKernels()[0]!));
@@ -12,13 +13,32 @@ for (const k of availableKernels())
   describe(`kernels: ${k.name}`, () => {
     beforeEach(() => useKernels(k));
     for (const c of fx.cases)
-      test(`${c.name} matches PyTorch ${fx.torch}`, () => {
+      test(`${c.name} forward and gradients match PyTorch ${fx.torch}`, () => {
         const options = c.meta.options as never;
         const m = c.meta.module === "Linear" ? new nn.Linear(options) : new nn.Embedding(options);
         m.loadStateDict(c.withPrefix("state."));
-        assertClose(m.forward(c.t("input")), c.t("output"), `${c.name} output`);
+        const x = c.t("input");
+        const input = x.dtype === "int32" ? x : x.detach().clone().requiresGrad_();
+        const y = m.forward(input);
+        assertClose(y, c.t("output"), `${c.name} output`);
+        y.mul(c.t("w.output")).sum().backward();
+        if (c.has("grad.input")) assertClose(input.grad!, c.t("grad.input"), `${c.name} grad.input`, "grad");
+        for (const [k, p] of m.namedParameters())
+          assertClose(p.grad!, c.t(`grad.state.${k}`), `${c.name} grad.${k}`, "grad");
       });
   });
+
+test("Linear and Embedding gradients match central differences (float64)", () => {
+  manualSeed(2);
+  const l = new nn.Linear({ inFeatures: 3, outFeatures: 2, dtype: "float64" });
+  const x = randn([4, 3], { dtype: "float64" }).requiresGrad_();
+  const w = randn([4, 2], { dtype: "float64" });
+  assertGradcheck(() => l.forward(x).mul(w).sum(), [x, ...l.parameters()]);
+  // Without paddingIdx: by design the padding row gets no gradient though the output depends on it.
+  const e = new nn.Embedding({ numEmbeddings: 5, embeddingDim: 2, dtype: "float64" });
+  const idx = tensor([0, 1, 4, 0], { dtype: "int32" });
+  assertGradcheck(() => e.forward(idx).mul(w).sum(), e.parameters());
+});
 
 test("Embedding zeroes the paddingIdx row at construction (negative index counts from the end)", () => {
   manualSeed(1);
