@@ -41,7 +41,12 @@ function make(kind: Kind, o: Partial<nn.LSTMOptions>) {
   }
 }
 
-function forward(m: nn.RNN | nn.LSTM | nn.GRU, x: Tensor | nn.utils.rnn.PackedSequence, h0: Tensor | null, c0: Tensor | null): Tensor[] {
+function forward(
+  m: nn.RNN | nn.LSTM | nn.GRU,
+  x: Tensor | nn.utils.rnn.PackedSequence,
+  h0: Tensor | null,
+  c0: Tensor | null,
+): Tensor[] {
   if (m instanceof nn.LSTM) {
     const [out, [h, c]] = m.forward(x as Tensor, h0 && c0 ? [h0, c0] : null);
     return [out instanceof nn.utils.rnn.PackedSequence ? out.data : (out as Tensor), h, c];
@@ -61,14 +66,23 @@ describe("BPTT matches central differences (float64)", () => {
       const h0 = f64([4, 2, P]);
       const c0 = f64([4, 2, 4]);
       const withC = kind === "lstm" || kind === "lstm_proj";
-      assertGradcheck(objective(() => forward(m, x, h0, withC ? c0 : null)), [x, h0, ...(withC ? [c0] : []), ...m.parameters()]);
+      assertGradcheck(
+        objective(() => forward(m, x, h0, withC ? c0 : null)),
+        [x, h0, ...(withC ? [c0] : []), ...m.parameters()],
+      );
     });
 
     test(`${kind}: packed unsorted lengths, batchFirst, 3 layers, no h0`, () => {
       manualSeed(2);
       const m = make(kind, { numLayers: 3, batchFirst: true, bidirectional: kind !== "gru" });
       const x = f64([3, 5, 3]);
-      const packedFn = () => forward(m, nn.utils.rnn.packPaddedSequence(x, [2, 5, 3], { batchFirst: true, enforceSorted: false }), null, null);
+      const packedFn = () =>
+        forward(
+          m,
+          nn.utils.rnn.packPaddedSequence(x, [2, 5, 3], { batchFirst: true, enforceSorted: false }),
+          null,
+          null,
+        );
       assertGradcheck(objective(packedFn), [x, ...m.parameters()]);
     });
 
@@ -80,7 +94,10 @@ describe("BPTT matches central differences (float64)", () => {
       const h0 = f64([2, P]);
       const c0 = f64([2, 4]);
       const withC = kind === "lstm" || kind === "lstm_proj";
-      assertGradcheck(objective(() => forward(m, x, h0, withC ? c0 : null)), [x, h0, ...(withC ? [c0] : []), ...m.parameters()]);
+      assertGradcheck(
+        objective(() => forward(m, x, h0, withC ? c0 : null)),
+        [x, h0, ...(withC ? [c0] : []), ...m.parameters()],
+      );
     });
   }
 
@@ -91,10 +108,19 @@ describe("BPTT matches central differences (float64)", () => {
     const h = f64([2, 4]);
     const c = f64([2, 4]);
     for (const cell of [new nn.RNNCell(o), new nn.RNNCell({ ...o, nonlinearity: "relu" }), new nn.GRUCell(o)])
-      assertGradcheck(objective(() => [cell.forward(x, h)]), [x, h, ...cell.parameters()]);
+      assertGradcheck(
+        objective(() => [cell.forward(x, h)]),
+        [x, h, ...cell.parameters()],
+      );
     const lstm = new nn.LSTMCell(o);
-    assertGradcheck(objective(() => lstm.forward(x, [h, c])), [x, h, c, ...lstm.parameters()]);
+    assertGradcheck(
+      objective(() => lstm.forward(x, [h, c])),
+      [x, h, c, ...lstm.parameters()],
+    );
     const x1 = f64([3]);
-    assertGradcheck(objective(() => lstm.forward(x1)), [x1, ...lstm.parameters()]);
+    assertGradcheck(
+      objective(() => lstm.forward(x1)),
+      [x1, ...lstm.parameters()],
+    );
   });
 });
