@@ -1,0 +1,29 @@
+// A rough timing of one training step (forward + BPTT, loss = Σ y²) with the reference kernels,
+// for the issue notes until the side-by-side benchmark exists. Peak memory is sampled as the
+// largest process RSS and typed-array bytes seen right after backward.
+//   node --import tsx bench/reference-train.ts
+
+import { manualSeed, nn, randn } from "../src/index.js";
+
+manualSeed(0);
+const lstm = new nn.LSTM({ inputSize: 200, hiddenSize: 200, numLayers: 2 });
+const x = randn([35, 20, 200]);
+const times: number[] = [];
+let peakRss = 0;
+let peakArrays = 0;
+const before = process.memoryUsage();
+for (let i = 0; i < 6; i++) {
+  lstm.zeroGrad();
+  const t0 = performance.now();
+  const [y] = lstm.forward(x);
+  y.mul(y).sum().backward();
+  const ms = performance.now() - t0;
+  const m = process.memoryUsage();
+  peakRss = Math.max(peakRss, m.rss);
+  peakArrays = Math.max(peakArrays, m.arrayBuffers);
+  if (i > 0) times.push(ms);
+}
+times.sort((a, b) => a - b);
+const mb = (n: number) => `${(n / 2 ** 20).toFixed(1)} MB`;
+console.log(`LSTM I=200 H=200 L=2 B=20 T=35, forward + backward (kernels: ts): median ${times[Math.floor(times.length / 2)]!.toFixed(0)} ms over ${times.length} runs`);
+console.log(`peak RSS ${mb(peakRss)} (at start ${mb(before.rss)}); typed arrays ${mb(peakArrays)} (at start ${mb(before.arrayBuffers)})`);
