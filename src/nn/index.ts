@@ -2,6 +2,7 @@
 
 export { GRUCell, LSTMCell, RNNCell, type RNNCellBaseOptions, type RNNCellOptions } from "./cells.js";
 export { dropout } from "./functional.js";
+export { findRecurrent, type InferredRecurrent, inferRecurrent, type RecurrentKind } from "./infer.js";
 export {
   Dropout,
   type DropoutOptions,
@@ -10,6 +11,21 @@ export {
   Linear,
   type LinearOptions,
 } from "./linear.js";
+export {
+  BCEWithLogitsLoss,
+  type BCEWithLogitsLossOptions,
+  binaryCrossEntropyWithLogits,
+  CrossEntropyLoss,
+  type CrossEntropyLossOptions,
+  crossEntropy,
+  MSELoss,
+  type MSELossOptions,
+  mseLoss,
+  NLLLoss,
+  type NLLLossOptions,
+  nllLoss,
+  type Reduction,
+} from "./losses.js";
 export { type LoadStateDictOptions, type LoadStateDictResult, Module } from "./module.js";
 export {
   flatWeightNames,
