@@ -6,6 +6,7 @@ export { ArgumentError } from "./errors.js";
 export { availableKernels, kernels, useKernels } from "./kernels/select.js";
 export type { Kernels } from "./kernels/types.js";
 export * as nn from "./nn/index.js";
+export * as optim from "./optim/index.js";
 export {
   cat,
   type DType,

@@ -1,3 +1,4 @@
-// nn.utils: `nn.utils.rnn.packPaddedSequence(...)` and friends.
+// nn.utils: `nn.utils.rnn.packPaddedSequence(...)`, `nn.utils.clipGradNorm(...)`.
 
+export { type ClipGradNormOptions, clipGradNorm, clipGradValue } from "./clip_grad.js";
 export * as rnn from "./rnn.js";
