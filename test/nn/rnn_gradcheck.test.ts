@@ -3,7 +3,7 @@
 // The outputs are weighted before summing so that upstream gradients are not all ones.
 
 import { describe, test } from "node:test";
-import { manualSeed, nn, randn, type Tensor } from "../../src/index.js";
+import { Generator, manualSeed, nn, randn, type Tensor } from "../../src/index.js";
 import { assertGradcheck } from "../helpers/gradcheck.js";
 
 const f64 = (shape: number[]) => randn(shape, { dtype: "float64" }).requiresGrad_();
@@ -100,6 +100,19 @@ describe("BPTT matches central differences (float64)", () => {
       );
     });
   }
+
+  test("LSTM with dropout between layers in training mode (the mask fixed by reseeding its generator)", () => {
+    manualSeed(5);
+    const m = make("lstm", { numLayers: 3, dropout: 0.4, bidirectional: true }).train();
+    const x = f64([4, 2, 3]);
+    assertGradcheck(
+      objective(() => {
+        m.generator = new Generator(77);
+        return forward(m, x, null, null);
+      }),
+      [x, ...m.parameters()],
+    );
+  });
 
   test("cells: RNNCell (tanh, relu), LSTMCell, GRUCell, batched and unbatched", () => {
     manualSeed(4);
