@@ -5,6 +5,7 @@ export { type BackwardOptions, enableGrad, isGradEnabled, noGrad } from "./autog
 export { ArgumentError } from "./errors.js";
 export { availableKernels, kernels, useKernels } from "./kernels/select.js";
 export type { Kernels } from "./kernels/types.js";
+export * as io from "./io/index.js";
 export * as nn from "./nn/index.js";
 export * as optim from "./optim/index.js";
 export {
