@@ -10,9 +10,21 @@ function median(xs: number[]): number {
 }
 
 const workloads = [
-  { name: "LSTM I=128 H=256 B=8 T=64", make: () => new nn.LSTM({ inputSize: 128, hiddenSize: 256 }), shape: [64, 8, 128] },
-  { name: "GRU I=128 H=256 B=8 T=64", make: () => new nn.GRU({ inputSize: 128, hiddenSize: 256 }), shape: [64, 8, 128] },
-  { name: "RNN I=128 H=256 B=8 T=64", make: () => new nn.RNN({ inputSize: 128, hiddenSize: 256 }), shape: [64, 8, 128] },
+  {
+    name: "LSTM I=128 H=256 B=8 T=64",
+    make: () => new nn.LSTM({ inputSize: 128, hiddenSize: 256 }),
+    shape: [64, 8, 128],
+  },
+  {
+    name: "GRU I=128 H=256 B=8 T=64",
+    make: () => new nn.GRU({ inputSize: 128, hiddenSize: 256 }),
+    shape: [64, 8, 128],
+  },
+  {
+    name: "RNN I=128 H=256 B=8 T=64",
+    make: () => new nn.RNN({ inputSize: 128, hiddenSize: 256 }),
+    shape: [64, 8, 128],
+  },
 ] as const;
 
 manualSeed(0);

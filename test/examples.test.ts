@@ -7,7 +7,8 @@ import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-const run = (file: string) => execFileSync(process.execPath, ["--import", "tsx", join(ROOT, file)], { cwd: ROOT, encoding: "utf8" });
+const run = (file: string) =>
+  execFileSync(process.execPath, ["--import", "tsx", join(ROOT, file)], { cwd: ROOT, encoding: "utf8" });
 
 test("examples/seeds.ts reruns every tutorial check and all match PyTorch", () => {
   const out = run("examples/seeds.ts");
