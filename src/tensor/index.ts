@@ -37,6 +37,6 @@ export {
   sumTo,
   tanh,
 } from "./ops.js";
-export { defaultGenerator, Generator, manualSeed } from "./random.js";
+export { defaultGenerator, Generator, type GeneratorState, manualSeed } from "./random.js";
 export type { Shape } from "./shape.js";
 export { type NestedArray, Tensor } from "./tensor.js";

@@ -4,6 +4,12 @@
 
 import { ArgumentError } from "../errors.js";
 
+/** A Generator's complete state: xoshiro128**'s four words and the second Box-Muller value, if drawn. */
+export interface GeneratorState {
+  readonly words: readonly number[];
+  readonly spareNormal: number | null;
+}
+
 export class Generator {
   private s0 = 0;
   private s1 = 0;
@@ -32,6 +38,23 @@ export class Generator {
     this.s2 = next();
     this.s3 = next();
     this.spareNormal = null;
+    return this;
+  }
+
+  /** The generator's state (to save with a checkpoint); setState() restores it exactly. */
+  getState(): GeneratorState {
+    return { words: [this.s0, this.s1, this.s2, this.s3], spareNormal: this.spareNormal };
+  }
+
+  setState(state: GeneratorState): this {
+    const w = state?.words;
+    if (!Array.isArray(w) || w.length !== 4 || !w.every((x) => Number.isInteger(x)) || w.every((x) => (x | 0) === 0))
+      throw new ArgumentError("Generator.setState", "state.words", "must be four integers, not all zero", "[s0, s1, s2, s3]", w);
+    const spare = state.spareNormal;
+    if (spare !== null && typeof spare !== "number")
+      throw new ArgumentError("Generator.setState", "state.spareNormal", "must be a number or null", "number | null", spare);
+    [this.s0, this.s1, this.s2, this.s3] = w.map((x) => x | 0) as [number, number, number, number];
+    this.spareNormal = spare;
     return this;
   }
 

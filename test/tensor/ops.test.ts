@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { cat, indexSelect, manualSeed, randn, stack, type Tensor, tensor, zeros } from "../../src/index.js";
+import { cat, Generator, indexSelect, manualSeed, randn, stack, type Tensor, tensor, zeros } from "../../src/index.js";
 
 const arr = (t: Tensor) => t.toArray();
 
@@ -163,4 +163,14 @@ test("manualSeed makes randn repeat", () => {
 
 test("item refuses a tensor of more than one element", () => {
   assert.throws(() => tensor([1, 2]).item(), /Tensor.item: numel\(\) must be 1/);
+});
+
+test("a Generator's saved state restores its stream exactly, mid Box-Muller pair included", () => {
+  const g = new Generator(9);
+  g.normal();
+  const saved = g.getState();
+  const a = [g.normal(), g.random(), g.nextUint32()];
+  const h = new Generator(1).setState(saved);
+  assert.deepEqual(a, [h.normal(), h.random(), h.nextUint32()]);
+  assert.throws(() => new Generator().setState({ words: [0, 0, 0, 0], spareNormal: null }), /state.words must be four integers, not all zero/);
 });
