@@ -58,5 +58,7 @@ export function startLoad(
   if (maxAllocation !== undefined && !(typeof maxAllocation === "number" && maxAllocation >= 0))
     throw new ArgumentError(where, "options.maxAllocation", "must be a number >= 0", ">= 0", maxAllocation);
   const rep = reporter(format, name ?? null);
-  return { rep, budget: new Budget(maxAllocation ?? defaultMaxAllocation(bytes.length), rep), bytes };
+  // A plain view of the same bytes: subclasses such as Node's Buffer change what slice() and subarray() do.
+  const plain = bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return { rep, budget: new Budget(maxAllocation ?? defaultMaxAllocation(bytes.length), rep), bytes: plain };
 }

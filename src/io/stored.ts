@@ -109,7 +109,9 @@ export function dictEntries(where: string, dict: TensorDict): [string, StoredTen
 
 /** The elements of `bytes` (little-endian) in a fresh, aligned buffer in the host's byte order. */
 function hostCopy(bytes: Uint8Array, unit: number): ArrayBuffer {
-  const copy = bytes.slice();
+  // Not bytes.slice(): on a Node Buffer (a Uint8Array subclass) slice() is a view, not a copy.
+  const copy = new Uint8Array(bytes.length);
+  copy.set(bytes);
   if (!HOST_LITTLE_ENDIAN) byteswapInPlace(copy, unit);
   return copy.buffer;
 }

@@ -2,6 +2,7 @@
 
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { io } from "../../src/index.js";
 import { reporter } from "../../src/io/errors.js";
 import { fromTensor, isStoredTensor, type StoredTensor, toTensor, toTensors } from "../../src/io/index.js";
 import { parseJsonObject } from "../../src/io/json.js";
@@ -123,4 +124,19 @@ describe("the pieces under the loaders", () => {
       ["├⌐"],
     );
   });
+});
+
+test("tensors loaded from a Node Buffer (a pooled Uint8Array subclass) have their own values", () => {
+  const t = new Tensor(Float32Array.from([1.5, -2, 3.25]), [3]);
+  const file = io.saveSafetensors({ x: t });
+  // Buffer.from(array) of a small size comes from Node's shared pool, at a non-zero offset.
+  const pooled = Buffer.from(file);
+  const back = io.toTensor(io.loadSafetensors(pooled).tensors.get("x")!);
+  assert.deepEqual([...back.data], [1.5, -2, 3.25]);
+  const view = io.toTensor({
+    dtype: "float32",
+    shape: [3],
+    bytes: Buffer.from(new Uint8Array(t.data.buffer)),
+  });
+  assert.deepEqual([...view.data], [1.5, -2, 3.25]);
 });
