@@ -5,8 +5,12 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type ParseArgsConfig, parseArgs } from "node:util";
+import { Generator } from "../src/index.js";
 import { convert } from "./convert.js";
 import { formatReport, inspect } from "./inspect.js";
+import { loadCheckpoint } from "./poetry/checkpoint.js";
+import { checkPrompt, layout, parseForm, samplePoem } from "./poetry/sample.js";
+import { positive, train } from "./poetry/train.js";
 import { run } from "./run.js";
 import { UsageError } from "./usage.js";
 
@@ -16,6 +20,8 @@ Commands:
   run MODEL --input X.npy --out DIR   PyTorch's forward of a saved nn.RNN / LSTM / GRU
   inspect MODEL [--json]              the architecture a .pt / .safetensors file holds, and its tensors
   convert IN OUT                      between .pt and .safetensors (format by extension)
+  train [options]                     train a Tang-poetry model (about 3 minutes by default)
+  sample CKPT [options]               write poems with a trained model
 
 Options: --help (any command), --version, --verbose (stack traces on errors)`;
 
@@ -45,6 +51,37 @@ Converts a state dict between .pt and .safetensors (the format follows each exte
 their order, dtypes and bytes are kept; PyTorch's torch.load(OUT, weights_only=True) reads a .pt.`,
 };
 
+HELP.train = `Usage: rnnkit train [options]
+
+Trains Embedding → LSTM/GRU → Linear on whole poems (each batch packed, never padded) with AdamW
+and gradient clipping, showing step, loss, validation loss, tokens/s and ETA, printing a sample
+poem every --sample-every steps, and writing a checkpoint folder (config.json, model.safetensors,
+model.pt, optimizer.safetensors) every --checkpoint-every steps, at the end and on Ctrl-C (exit 130).
+
+Data
+  --corpus NAME|FILE   quatrains (default: the 3.9k five-character quatrains of the Complete Tang
+                       Poems), five (all 27k five-character poems), or a UTF-8 file, one poem a line
+  --min-count N        characters seen fewer times become <unk> (default 2)
+Model
+  --kind lstm|gru      (default lstm)   --layers N (1)   --hidden N (256)   --embedding N (128)
+  --dropout P          between layers (default 0)
+Training
+  --batch N (64)   --lr X (0.003)   --weight-decay X (0.01)   --clip X (1.0)   --seed N (0)
+  --minutes X          stop after X minutes (the default is 3 unless --steps or --epochs is given)
+  --steps N            stop after N steps        --epochs X   stop after X passes over the data
+  --out DIR            checkpoint folder (default runs/poetry)
+  --resume DIR         continue a checkpoint exactly where it stopped (model, optimizer, data order)
+  --eval-every N (50)  --sample-every N (200)  --checkpoint-every N (500)  --poems N (4, at the end)`;
+
+HELP.sample = `Usage: rnnkit sample CKPT [options]
+
+Writes poems with the model in the checkpoint folder CKPT (written by rnnkit train).
+
+  --prompt TEXT        the first characters (each must be in the model's vocabulary)
+  --form 5x4|free      characters per line x lines, punctuation placed (default 5x4)
+  --temperature X      (default 0.8)   --top-k N (default 20; 0 = all)   --greedy
+  --count N            poems to write (default 4)   --seed N (default 0)`;
+
 const OPTIONS: Record<string, ParseArgsConfig["options"]> = {
   run: {
     input: { type: "string" },
@@ -58,6 +95,40 @@ const OPTIONS: Record<string, ParseArgsConfig["options"]> = {
   },
   inspect: { json: { type: "boolean" }, prefix: { type: "string" } },
   convert: {},
+  train: Object.fromEntries(
+    [
+      "corpus",
+      "min-count",
+      "kind",
+      "layers",
+      "hidden",
+      "embedding",
+      "dropout",
+      "batch",
+      "lr",
+      "weight-decay",
+      "clip",
+      "seed",
+      "minutes",
+      "steps",
+      "epochs",
+      "out",
+      "resume",
+      "eval-every",
+      "sample-every",
+      "checkpoint-every",
+      "poems",
+    ].map((k) => [k, { type: "string" as const }]),
+  ),
+  sample: {
+    prompt: { type: "string" },
+    form: { type: "string" },
+    temperature: { type: "string" },
+    "top-k": { type: "string" },
+    greedy: { type: "boolean" },
+    count: { type: "string" },
+    seed: { type: "string" },
+  },
 };
 
 export interface Console {
@@ -69,6 +140,13 @@ const processConsole: Console = {
   out: (t) => process.stdout.write(`${t}\n`),
   err: (t) => process.stderr.write(`${t}\n`),
 };
+
+function nonNegative(name: string, text: string): number {
+  const v = Number(text);
+  if (!Number.isSafeInteger(v) || v < 0)
+    throw new UsageError(`--${name} must be a non-negative integer, got '${text}'`);
+  return v;
+}
 
 function version(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -144,6 +222,85 @@ export async function main(argv: readonly string[], con: Console = processConsol
             ? JSON.stringify(report.architecture ? { ...report, note: undefined } : report, null, 2)
             : formatReport(report),
         );
+        return 0;
+      }
+      case "train": {
+        if (pos.length !== 0)
+          throw new UsageError(`train takes no positional arguments, got '${pos[0]}'\n\n${HELP.train}`);
+        const kind = str("kind") ?? "lstm";
+        if (kind !== "lstm" && kind !== "gru")
+          throw new UsageError(`--kind must be lstm or gru, got '${kind}'`);
+        const dropout = str("dropout") === undefined ? 0 : Number(str("dropout"));
+        if (!(dropout >= 0 && dropout < 1))
+          throw new UsageError(`--dropout must be in [0, 1), got '${str("dropout")}'`);
+        const steps = str("steps") === undefined ? null : positive("steps", str("steps"), 0);
+        const epochs = str("epochs") === undefined ? null : positive("epochs", str("epochs"), 0, false);
+        const minutes =
+          str("minutes") !== undefined
+            ? positive("minutes", str("minutes"), 0, false)
+            : steps === null && epochs === null
+              ? 3
+              : null;
+        const result = await train(
+          {
+            corpus: str("corpus") ?? "quatrains",
+            model: {
+              kind,
+              embeddingDim: positive("embedding", str("embedding"), 128),
+              hiddenSize: positive("hidden", str("hidden"), 256),
+              numLayers: positive("layers", str("layers"), 1),
+              dropout,
+            },
+            training: {
+              minCount: positive("min-count", str("min-count"), 2),
+              batchSize: positive("batch", str("batch"), 64),
+              lr: positive("lr", str("lr"), 3e-3, false),
+              weightDecay:
+                str("weight-decay") === "0" ? 0 : positive("weight-decay", str("weight-decay"), 0.01, false),
+              clip: positive("clip", str("clip"), 1, false),
+              seed: str("seed") === undefined ? 0 : nonNegative("seed", str("seed")!),
+            },
+            minutes,
+            steps,
+            epochs,
+            out: str("out") ?? join("runs", "poetry"),
+            resume: str("resume") ?? null,
+            evalEvery: positive("eval-every", str("eval-every"), 50),
+            sampleEvery: positive("sample-every", str("sample-every"), 200),
+            checkpointEvery: positive("checkpoint-every", str("checkpoint-every"), 500),
+            poems: str("poems") === "0" ? 0 : positive("poems", str("poems"), 4),
+          },
+          con,
+        );
+        return result.exitCode;
+      }
+      case "sample": {
+        if (pos.length !== 1)
+          throw new UsageError(`sample takes one CKPT folder, got ${pos.length}\n\n${HELP.sample}`);
+        const ckpt = loadCheckpoint(pos[0]!);
+        const prompt = str("prompt") ?? "";
+        checkPrompt(prompt, ckpt.vocab);
+        const formText = str("form") ?? "5x4";
+        const form = formText === "free" ? null : parseForm(formText);
+        const temperature = positive("temperature", str("temperature"), 0.8, false);
+        const topK = str("top-k") === "0" ? 0 : positive("top-k", str("top-k"), 20);
+        const count = positive("count", str("count"), 4);
+        const g = new Generator(str("seed") === undefined ? 0 : nonNegative("seed", str("seed")!));
+        ckpt.model.eval();
+        const poems: string[] = [];
+        for (let i = 0; i < count; i++)
+          poems.push(
+            layout(
+              samplePoem(
+                ckpt.model,
+                ckpt.vocab,
+                { prompt, temperature, topK, greedy: v.greedy === true, form, maxLength: 128 },
+                g,
+              ),
+              form,
+            ),
+          );
+        con.out(poems.join("\n\n"));
         return 0;
       }
       case "convert": {

@@ -15,6 +15,7 @@ export {
   type FloatDType,
   full,
   Generator,
+  type GeneratorState,
   indexSelect,
   log,
   logSoftmax,
