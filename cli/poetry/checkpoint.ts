@@ -5,7 +5,7 @@
 
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { type GeneratorState, io, type optim, Tensor } from "../../src/index.js";
+import { Generator, type GeneratorState, io, type optim, Tensor } from "../../src/index.js";
 import { type ModelConfig, PoetryModel } from "./model.js";
 import { Vocab } from "./vocab.js";
 
@@ -125,7 +125,7 @@ export function loadCheckpoint(dir: string): Checkpoint {
       `${dir}: config.json does not match model.safetensors: ${(e as Error).message.replaceAll("\n\t", " ")}`,
     );
   }
-  model.rnn.generator.setState(config.dropoutGenerator);
+  model.rnn.generator = new Generator().setState(config.dropoutGenerator);
   const opt = io.loadSafetensors(readFileSync(join(dir, "optimizer.safetensors")), {
     name: join(dir, "optimizer.safetensors"),
   });
