@@ -71,7 +71,8 @@ Training
   --steps N            stop after N steps        --epochs X   stop after X passes over the data
   --out DIR            checkpoint folder (default runs/poetry)
   --resume DIR         continue a checkpoint exactly where it stopped (model, optimizer, data order)
-  --eval-every N (50)  --sample-every N (200)  --checkpoint-every N (500)  --poems N (4, at the end)`;
+  --eval-every N (50)  --sample-every N (200)  --checkpoint-every N (500)  --poems N (4, at the end)
+  --save-initial FILE  also write the initial weights (.safetensors), e.g. for the PyTorch comparison`;
 
 HELP.sample = `Usage: rnnkit sample CKPT [options]
 
@@ -118,6 +119,7 @@ const OPTIONS: Record<string, ParseArgsConfig["options"]> = {
       "sample-every",
       "checkpoint-every",
       "poems",
+      "save-initial",
     ].map((k) => [k, { type: "string" as const }]),
   ),
   sample: {
@@ -269,6 +271,7 @@ export async function main(argv: readonly string[], con: Console = processConsol
             sampleEvery: positive("sample-every", str("sample-every"), 200),
             checkpointEvery: positive("checkpoint-every", str("checkpoint-every"), 500),
             poems: str("poems") === "0" ? 0 : positive("poems", str("poems"), 4),
+            saveInitial: str("save-initial") ?? null,
           },
           con,
         );

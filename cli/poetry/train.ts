@@ -3,7 +3,8 @@
 // poems as it learns, atomic checkpoints, exact --resume and a checkpoint on Ctrl-C.
 
 import { MultiBar, Presets } from "cli-progress";
-import { Generator, manualSeed, nn, noGrad, optim } from "../../src/index.js";
+import { Generator, io, manualSeed, nn, noGrad, optim } from "../../src/index.js";
+import { writeBytesAtomicSync } from "../../src/io/node.js";
 import { UsageError } from "../usage.js";
 import {
   type Checkpoint,
@@ -31,6 +32,8 @@ export interface TrainArgs {
   readonly sampleEvery: number;
   readonly checkpointEvery: number;
   readonly poems: number;
+  /** Write the initial weights here before the first step (for examples/pytorch/train_poetry.py). */
+  readonly saveInitial: string | null;
 }
 
 export interface Say {
@@ -82,6 +85,8 @@ export async function train(args: TrainArgs, say: Say): Promise<{ exitCode: numb
   const model = resumed ? resumed.model : new PoetryModel({ ...args.model, vocabSize: vocab.size });
   if (!resumed) model.rnn.generator = new Generator(training.seed + 1);
   model.train();
+  if (args.saveInitial && !resumed)
+    writeBytesAtomicSync(args.saveInitial, io.saveSafetensors(model.stateDict(), { format: "pt" }));
   const opt = new optim.AdamW(model.parameters(), { lr: training.lr, weightDecay: training.weightDecay });
   if (resumed) opt.loadStateDict(resumed.optimizerState);
   const lossFn = new nn.CrossEntropyLoss();
