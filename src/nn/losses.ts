@@ -311,8 +311,12 @@ function checkClassTarget(where: string, input: Tensor, target: Tensor): void {
     );
 }
 
-/** log_softmax over the classes of position (n, s), written into `lsm` at the same indices. */
-function logSoftmaxAt(x: ArrayLike<number>, lsm: Float64Array, base: number, C: number, S: number): void {
+/**
+ * The log-softmax of one position's C logits (stride S) as its two row constants: lsm_c =
+ * (x_c − max) − logSum. Keeping the constants instead of C log-probabilities saves memory and
+ * gives the same doubles.
+ */
+function logSoftmaxConstants(x: ArrayLike<number>, base: number, C: number, S: number): [number, number] {
   let max = Number.NEGATIVE_INFINITY;
   for (let c = 0; c < C; c++) {
     const v = x[base + c * S]!;
@@ -320,8 +324,13 @@ function logSoftmaxAt(x: ArrayLike<number>, lsm: Float64Array, base: number, C: 
   }
   let sum = 0;
   for (let c = 0; c < C; c++) sum += Math.exp(x[base + c * S]! - max);
-  const lse = Math.log(sum);
-  for (let c = 0; c < C; c++) lsm[base + c * S] = x[base + c * S]! - max - lse;
+  return [max, Math.log(sum)];
+}
+
+/** log_softmax over the classes of position (n, s), written into `lsm` at the same indices. */
+function logSoftmaxAt(x: ArrayLike<number>, lsm: Float64Array, base: number, C: number, S: number): void {
+  const [max, logSum] = logSoftmaxConstants(x, base, C, S);
+  for (let c = 0; c < C; c++) lsm[base + c * S] = x[base + c * S]! - max - logSum;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -342,8 +351,11 @@ function classIndexLoss(
   const x = input.data;
   const t = target.data;
   const w = weight?.data ?? null;
-  // log-probabilities: cross entropy computes them (saved for backward); nll_loss is given them.
-  const lsm = kind === "cross_entropy" ? new Float64Array(x.length) : null;
+  // log-probabilities: cross entropy computes them (each position's max and log Σ exp saved for
+  // backward); nll_loss is given them.
+  const isCE = kind === "cross_entropy";
+  const rowMax = isCE ? new Float64Array(N * S) : null;
+  const rowLogSum = isCE ? new Float64Array(N * S) : null;
   let wSum = 0;
   if (w) for (let c = 0; c < C; c++) wSum += w[c]!;
   else wSum = C;
@@ -366,12 +378,14 @@ function classIndexLoss(
       const base = n * C * S + s;
       const wt = w ? w[tc]! : 1;
       let loss: number;
-      if (lsm) {
-        logSoftmaxAt(x, lsm, base, C, S);
-        loss = -wt * lsm[base + tc * S]!;
+      if (rowMax && rowLogSum) {
+        const [max, logSum] = logSoftmaxConstants(x, base, C, S);
+        rowMax[pos] = max;
+        rowLogSum[pos] = logSum;
+        loss = -wt * (x[base + tc * S]! - max - logSum);
         if (eps > 0) {
           let smooth = 0;
-          for (let c = 0; c < C; c++) smooth -= (w ? w[c]! : 1) * lsm[base + c * S]!;
+          for (let c = 0; c < C; c++) smooth -= (w ? w[c]! : 1) * (x[base + c * S]! - max - logSum);
           loss = (1 - eps) * loss + smooth * (eps / C);
         }
       } else loss = -wt * x[base + tc * S]!;
@@ -392,17 +406,19 @@ function classIndexLoss(
         const base = n * C * S + s;
         const wt = w ? w[tc]! : 1;
         const kp = k(pos);
-        if (!lsm) {
+        if (!rowMax || !rowLogSum) {
           gx[base + tc * S] = -wt * kp;
           continue;
         }
+        const max = rowMax[pos]!;
+        const logSum = rowLogSum[pos]!;
         // d/dx_c of Σ_j a_j·(−lsm_j) is A·softmax_c − a_c, with a = (1 − ε)·w[t]·e_t + (ε/C)·w.
         const onTarget = (1 - eps) * wt;
         const spread = eps / C;
         const A = onTarget + spread * wSum;
         for (let c = 0; c < C; c++) {
           const a = (eps > 0 ? spread * (w ? w[c]! : 1) : 0) + (c === tc ? onTarget : 0);
-          gx[base + c * S] = kp * (A * Math.exp(lsm[base + c * S]!) - a);
+          gx[base + c * S] = kp * (A * Math.exp(x[base + c * S]! - max - logSum) - a);
         }
       }
     return [new Tensor(gx, input.shape)];
