@@ -6,9 +6,19 @@
 // 2) per step one GEMM h·W_hhᵀ on the live rows and one fused gate kernel; 3) for LSTM with
 // proj_size, h = (o ⊙ tanh(c))·W_hrᵀ. Buffers are sized once, before the time loop.
 
-import type { F, Kernels } from "./types.js";
+import type {
+  CellKind,
+  F,
+  Kernels,
+  LayerGradIn,
+  LayerGrads,
+  LayerRun,
+  LayerSaved,
+  LayerSpec,
+  LayerWeights,
+} from "./types.js";
 
-export type CellKind = "rnn_tanh" | "rnn_relu" | "lstm" | "gru";
+export type { CellKind, LayerGradIn, LayerGrads, LayerRun, LayerSaved, LayerSpec, LayerWeights };
 
 /** Gate blocks per cell kind: RNN one, GRU r z n, LSTM i f g o. */
 export const GATES = { rnn_tanh: 1, rnn_relu: 1, gru: 3, lstm: 4 } as const satisfies Record<
@@ -16,71 +26,13 @@ export const GATES = { rnn_tanh: 1, rnn_relu: 1, gru: 3, lstm: 4 } as const sati
   number
 >;
 
-export interface LayerSpec {
-  readonly kind: CellKind;
-  /** Features of this layer's input rows. */
-  readonly inputSize: number;
-  readonly hiddenSize: number;
-  /** LSTM projection size, 0 for none. h has projSize features when > 0, hiddenSize otherwise. */
-  readonly projSize: number;
-}
-
-/** PyTorch's parameter arrays for one layer-direction: w_ih [G·H, I], w_hh [G·H, P], b_* [G·H], w_hr [P, H]. */
-export interface LayerWeights {
-  readonly wIh: F;
-  readonly wHh: F;
-  readonly bIh: F | null;
-  readonly bHh: F | null;
-  readonly wHr: F | null;
-}
-
-export interface LayerRun {
-  /** Input rows [N, I]: row n starts at xOff + n·xLd. */
-  readonly x: F;
-  readonly xOff: number;
-  readonly xLd: number;
-  /** Live rows per time step (non-increasing); N = sum(batchSizes), B = batchSizes[0]. */
-  readonly batchSizes: ArrayLike<number>;
-  readonly reverse: boolean;
-  /** Initial state [B, P] and, for LSTM, [B, H] (row-major from the offsets); null means zeros. */
-  readonly h0: F | null;
-  readonly h0Off: number;
-  readonly c0: F | null;
-  readonly c0Off: number;
-  /** Output rows [N, P]: row n written at outOff + n·outLd (a column slice when bidirectional). */
-  readonly out: F;
-  readonly outOff: number;
-  readonly outLd: number;
-  /** Final state, written in place: [B, P] and for LSTM [B, H]. Each sequence's own last step. */
-  readonly hN: F;
-  readonly hNOff: number;
-  readonly cN: F | null;
-  readonly cNOff: number;
-  /** Keep what BPTT needs (runLayer then returns it). */
-  readonly save?: boolean;
-}
-
-/**
- * What the forward keeps for BPTT, every buffer in packed-row order (row n = row n of the input):
- * gates: activated gates [N, G·H]; hPrev: h_{t−1} [N, P]; LSTM: cPrev, c [N, H] and with
- * projection hPre = o ⊙ tanh(c) [N, H]; GRU: ghn = W_hn h + b_hn [N, H]; RNN: h_t [N, H].
- */
-export interface LayerSaved {
-  readonly gates: F;
-  readonly hPrev: F;
-  readonly cPrev: F | null;
-  readonly c: F | null;
-  readonly hPre: F | null;
-  readonly ghn: F | null;
-  readonly h: F | null;
-}
-
 /** Output features of a layer: projSize when projecting, else hiddenSize. */
 export function outputSize(spec: LayerSpec): number {
   return spec.projSize > 0 ? spec.projSize : spec.hiddenSize;
 }
 
 export function runLayer(k: Kernels, spec: LayerSpec, w: LayerWeights, run: LayerRun): LayerSaved | null {
+  if (k.layerForward) return k.layerForward(spec, w, run);
   const { kind, inputSize: I, hiddenSize: H } = spec;
   const P = outputSize(spec);
   const G = GATES[kind] * H;
@@ -179,36 +131,6 @@ function rowStarts(bs: ArrayLike<number>): number[] {
   return starts;
 }
 
-export interface LayerGradIn {
-  /** The forward's input rows [N, I] (as in LayerRun). */
-  readonly x: F;
-  readonly xOff: number;
-  readonly xLd: number;
-  readonly batchSizes: ArrayLike<number>;
-  readonly reverse: boolean;
-  /** Gradient of the output rows [N, P] at dOutOff + n·dOutLd, or null (zero). */
-  readonly dOut: F | null;
-  readonly dOutOff: number;
-  readonly dOutLd: number;
-  /** Gradients of the final states [B, P] / [B, H], or null (zero). */
-  readonly dhN: F | null;
-  readonly dhNOff: number;
-  readonly dcN: F | null;
-  readonly dcNOff: number;
-}
-
-/** Gradients of one layer-direction, freshly allocated in PyTorch's shapes; dx is [N, I]. */
-export interface LayerGrads {
-  readonly dx: F;
-  readonly dh0: F;
-  readonly dc0: F | null;
-  readonly dWih: F;
-  readonly dWhh: F;
-  readonly dBih: F | null;
-  readonly dBhh: F | null;
-  readonly dWhr: F | null;
-}
-
 /**
  * BPTT through one layer-direction (DESIGN.md step 3): the steps in reverse order of the forward,
  * one fused gate kernel and one GEMM (dG·W_hh) per step on the live rows, then the weight
@@ -221,6 +143,7 @@ export function runLayerBackward(
   saved: LayerSaved,
   g: LayerGradIn,
 ): LayerGrads {
+  if (k.layerBackward) return k.layerBackward(spec, w, saved, g);
   const { kind, inputSize: I, hiddenSize: H } = spec;
   const P = outputSize(spec);
   const G = GATES[kind] * H;

@@ -1,7 +1,7 @@
 // The kernel contract: plain functions over Float32Array / Float64Array with explicit sizes, offsets
 // and leading dimensions (BLAS-style). Kernels know nothing of tensors, modules or files, allocate
 // nothing, and write only into the arrays they are handed. Every implementation (the TypeScript
-// reference in ts/, WebAssembly SIMD later) satisfies this one interface.
+// reference in ts/, WebAssembly SIMD in wasm/) satisfies this one interface.
 
 export type F = Float32Array | Float64Array;
 
@@ -147,8 +147,104 @@ export type GruCellBackward = (
   dHGOff: number,
 ) => void;
 
+// ---------------------------------------------------------------------------------------------
+// One layer-direction (kernels/layer.ts runs it; an implementation may run it whole, see Kernels)
+
+export type CellKind = "rnn_tanh" | "rnn_relu" | "lstm" | "gru";
+
+export interface LayerSpec {
+  readonly kind: CellKind;
+  /** Features of this layer's input rows. */
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  /** LSTM projection size, 0 for none. h has projSize features when > 0, hiddenSize otherwise. */
+  readonly projSize: number;
+}
+
+/** PyTorch's parameter arrays for one layer-direction: w_ih [G·H, I], w_hh [G·H, P], b_* [G·H], w_hr [P, H]. */
+export interface LayerWeights {
+  readonly wIh: F;
+  readonly wHh: F;
+  readonly bIh: F | null;
+  readonly bHh: F | null;
+  readonly wHr: F | null;
+}
+
+export interface LayerRun {
+  /** Input rows [N, I]: row n starts at xOff + n·xLd. */
+  readonly x: F;
+  readonly xOff: number;
+  readonly xLd: number;
+  /** Live rows per time step (non-increasing); N = sum(batchSizes), B = batchSizes[0]. */
+  readonly batchSizes: ArrayLike<number>;
+  readonly reverse: boolean;
+  /** Initial state [B, P] and, for LSTM, [B, H] (row-major from the offsets); null means zeros. */
+  readonly h0: F | null;
+  readonly h0Off: number;
+  readonly c0: F | null;
+  readonly c0Off: number;
+  /** Output rows [N, P]: row n written at outOff + n·outLd (a column slice when bidirectional). */
+  readonly out: F;
+  readonly outOff: number;
+  readonly outLd: number;
+  /** Final state, written in place: [B, P] and for LSTM [B, H]. Each sequence's own last step. */
+  readonly hN: F;
+  readonly hNOff: number;
+  readonly cN: F | null;
+  readonly cNOff: number;
+  /** Keep what BPTT needs (runLayer then returns it). */
+  readonly save?: boolean;
+}
+
+/**
+ * What the forward keeps for BPTT, every buffer in packed-row order (row n = row n of the input):
+ * gates: activated gates [N, G·H]; hPrev: h_{t−1} [N, P]; LSTM: cPrev, c [N, H] and with
+ * projection hPre = o ⊙ tanh(c) [N, H]; GRU: ghn = W_hn h + b_hn [N, H]; RNN: h_t [N, H].
+ */
+export interface LayerSaved {
+  readonly gates: F;
+  readonly hPrev: F;
+  readonly cPrev: F | null;
+  readonly c: F | null;
+  readonly hPre: F | null;
+  readonly ghn: F | null;
+  readonly h: F | null;
+}
+
+export interface LayerGradIn {
+  /** The forward's input rows [N, I] (as in LayerRun). */
+  readonly x: F;
+  readonly xOff: number;
+  readonly xLd: number;
+  readonly batchSizes: ArrayLike<number>;
+  readonly reverse: boolean;
+  /** Gradient of the output rows [N, P] at dOutOff + n·dOutLd, or null (zero). */
+  readonly dOut: F | null;
+  readonly dOutOff: number;
+  readonly dOutLd: number;
+  /** Gradients of the final states [B, P] / [B, H], or null (zero). */
+  readonly dhN: F | null;
+  readonly dhNOff: number;
+  readonly dcN: F | null;
+  readonly dcNOff: number;
+}
+
+/** Gradients of one layer-direction, freshly allocated in PyTorch's shapes; dx is [N, I]. */
+export interface LayerGrads {
+  readonly dx: F;
+  readonly dh0: F;
+  readonly dc0: F | null;
+  readonly dWih: F;
+  readonly dWhh: F;
+  readonly dBih: F | null;
+  readonly dBhh: F | null;
+  readonly dWhr: F | null;
+}
+
 export interface Kernels {
   readonly name: "ts" | "wasm-simd";
+  /** What exactly runs, for benchmarks and reports (e.g. "relaxed-simd (FMA)"). */
+  readonly detail: string;
   readonly gemm: Gemm;
   readonly rnnCell: RnnCell;
   readonly lstmCell: LstmCell;
@@ -156,4 +252,17 @@ export interface Kernels {
   readonly rnnCellBackward: RnnCellBackward;
   readonly lstmCellBackward: LstmCellBackward;
   readonly gruCellBackward: GruCellBackward;
+  /**
+   * Optional whole-layer fast paths: exactly runLayer / runLayerBackward (kernels/layer.ts), same
+   * arguments, same results and saved buffers, with the time loop run inside the implementation
+   * (the WASM kernels copy a layer's operands into their memory once instead of once per step).
+   * runLayer and runLayerBackward dispatch to them when present.
+   */
+  readonly layerForward?: (spec: LayerSpec, w: LayerWeights, run: LayerRun) => LayerSaved | null;
+  readonly layerBackward?: (
+    spec: LayerSpec,
+    w: LayerWeights,
+    saved: LayerSaved,
+    g: LayerGradIn,
+  ) => LayerGrads;
 }

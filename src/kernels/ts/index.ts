@@ -6,6 +6,7 @@ import { gemm } from "./gemm.js";
 
 export const tsKernels: Kernels = {
   name: "ts",
+  detail: "TypeScript reference loops",
   gemm,
   rnnCell,
   lstmCell,

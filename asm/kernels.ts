@@ -1,0 +1,1130 @@
+// rnnkit's WebAssembly SIMD kernels (AssemblyScript). Built twice by asm/build.mjs: plain SIMD
+// (mul + add) and relaxed SIMD (relaxed_madd, an FMA on x86-64); src/kernels/wasm/ loads one.
+//
+// Memory belongs to the JS loader: every pointer is a byte offset it chose, leading dimensions are
+// in elements. Nothing here allocates. Every kernel is generic over T = f32 | f64; a v128 holds
+// L = 16 / sizeof<T>() lanes (4 or 2). The semantics are those of src/kernels/ts/ (the reference);
+// see src/kernels/types.ts for each kernel's contract.
+//
+// GEMM: op(B) is packed once into panels of NR = 2·L columns (K × NR, contiguous, zero-padded), and
+// register tiles run over it: 4 rows × 1 panel (8 accumulators: 4x8 for f32, 4x4 for f64) and, for
+// rows left over, 1 row × 3 panels (6). Batch-1 recurrences use wide panels of 7 vectors (a GEMV
+// with 7 accumulators); one-off products (a single time step) run as dot products on the unpacked
+// weights. V8 keeps about 15 vectors in xmm registers: 8 accumulators plus 8 loads spill.
+//
+// Activations: float32 lanes use Cephes' expf / tanhf polynomials; float64 lanes call the scalar
+// NativeMath exp / tanh (musl's, < 1 ulp). Maximum errors of the float32 lanes against float64
+// Math.exp / Math.tanh / 1 / (1 + e^−x), measured on EVERY float32 (4.28e9 inputs: every bit pattern,
+// both signs, ±∞, NaN) plus [−20, 20] in steps of 1e-5 by bench/activations.ts (Node 20, x86-64);
+// test/kernels/activations.test.ts holds these bounds on a sample:
+//                    plain SIMD (mul + add)        relaxed SIMD (FMA)
+//   exp      relative 8.2e-8                        8.5e-8            (x ∈ [−87.3, 88.72], normal results)
+//   tanh     abs 7.9e-8, relative 1.42e-7           the same          (relative where |tanh x| ≥ 1e-30)
+//   sigmoid  abs 8.9e-8, relative 1.48e-7           the same          (relative where σ(x) ≥ 1e-30)
+// One float32 ulp is 6e-8 relative (the reference, rounding the exact value once, is within 3e-8).
+// tanh keeps relative accuracy near 0 (an odd polynomial below |x| = 0.625, never 2σ(2x) − 1). exp
+// overflows to +∞ past 88.72 and underflows to 0 as float32 e^x does, so σ and tanh saturate to
+// exactly 0 / 1 (σ(−∞) = 0, so 0·∞ gives NaN as in PyTorch), and NaN propagates.
+
+// ---------------------------------------------------------------------------------------------
+// Vector helpers
+
+// @ts-ignore: decorator
+@inline function L<T>(): i32 {
+  return 16 / sizeof<T>();
+}
+
+/** a·b + c: relaxed_madd (one rounding) in the relaxed build, mul then add otherwise. */
+// @ts-ignore: decorator
+@inline function vfma<T>(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return v128.relaxed_madd<T>(a, b, c);
+  return v128.add<T>(v128.mul<T>(a, b), c);
+}
+
+// 16-byte aligned scratch for partial vectors and edge tiles.
+const TMP: usize = memory.data(1024, 16);
+
+/** Loads cnt ≤ L elements (the rest zero). */
+// @ts-ignore: decorator
+@inline function ldp<T>(p: usize, cnt: i32): v128 {
+  if (cnt == L<T>()) return v128.load(p);
+  v128.store(TMP, v128.splat<i32>(0));
+  for (let i = 0; i < cnt; i++) store<T>(TMP + (<usize>i << alignof<T>()), load<T>(p + (<usize>i << alignof<T>())));
+  return v128.load(TMP);
+}
+
+/** Stores the first cnt ≤ L lanes of v. */
+// @ts-ignore: decorator
+@inline function stp<T>(p: usize, v: v128, cnt: i32): void {
+  if (cnt == L<T>()) {
+    v128.store(p, v);
+    return;
+  }
+  v128.store(TMP, v);
+  for (let i = 0; i < cnt; i++) store<T>(p + (<usize>i << alignof<T>()), load<T>(TMP + (<usize>i << alignof<T>())));
+}
+
+// @ts-ignore: decorator
+@inline function splat<T>(x: f64): v128 {
+  if (sizeof<T>() == 4) return f32x4.splat(<f32>x);
+  return f64x2.splat(x);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Activations
+
+// V8 rebuilds every v128.const at each use (three instructions each, ../shared/notes/wasm-simd.md),
+// and binaryen folds constants held in locals back into v128.const: so the activations read their
+// constants from this table (one load each, often folded into the arithmetic). Written once by the
+// module's start function.
+const KT: usize = memory.data(16 * 24, 16);
+const K_LO = 0;
+const K_HI = 1;
+const K_MAGIC = 2;
+const K_LOG2E = 3;
+const K_LN2HI = 4;
+const K_LN2LO = 5;
+const K_P0 = 6; // K_P0 .. K_P0 + 5: the exp polynomial
+const K_ONE = 12;
+const K_E127 = 13;
+const K_T0 = 14; // K_T0 .. K_T0 + 4: the tanh polynomial
+const K_TWO = 19;
+const K_SMALL = 20;
+const K_SIGN = 21;
+function kset(i: i32, x: f32): void {
+  v128.store(KT + (<usize>i << 4), f32x4.splat(x));
+}
+kset(K_LO, -104.0);
+kset(K_HI, 89.0);
+kset(K_MAGIC, 12582912.0); // 1.5·2^23
+kset(K_LOG2E, 1.44269504088896341);
+kset(K_LN2HI, -0.693359375);
+kset(K_LN2LO, 2.12194440e-4);
+kset(K_P0, 1.9875691500e-4);
+kset(K_P0 + 1, 1.3981999507e-3);
+kset(K_P0 + 2, 8.3334519073e-3);
+kset(K_P0 + 3, 4.1665795894e-2);
+kset(K_P0 + 4, 1.6666665459e-1);
+kset(K_P0 + 5, 5.0000001201e-1);
+kset(K_ONE, 1.0);
+v128.store(KT + (<usize>K_E127 << 4), i32x4.splat(127));
+kset(K_T0, -5.70498872745e-3);
+kset(K_T0 + 1, 2.06390887954e-2);
+kset(K_T0 + 2, -5.37397155531e-2);
+kset(K_T0 + 3, 1.33314422036e-1);
+kset(K_T0 + 4, -3.33332819422e-1);
+kset(K_TWO, 2.0);
+kset(K_SMALL, 0.625);
+v128.store(KT + (<usize>K_SIGN << 4), i32x4.splat(0x80000000));
+
+// @ts-ignore: decorator
+@inline function K(i: i32): v128 {
+  return v128.load(KT + (<usize>i << 4));
+}
+
+// Cephes expf: n = round(x·log2 e), r = x − n·ln 2 in two parts, e^r = 1 + r + r²·P(r), times 2^n.
+// n comes from the float's own bits (x·log2 e + 1.5·2^23 rounds to an integer in the low mantissa
+// bits), which avoids V8's slow float → int conversions.
+// @ts-ignore: decorator
+@inline function vexp32(x: v128): v128 {
+  // pmax/pmin with x first keep NaN (they return their first operand when the comparison fails).
+  x = f32x4.pmin(f32x4.pmax(x, K(K_LO)), K(K_HI));
+  const magic = K(K_MAGIC);
+  const t = vfma<f32>(x, K(K_LOG2E), magic);
+  const fx = f32x4.sub(t, magic);
+  x = vfma<f32>(fx, K(K_LN2HI), x);
+  x = vfma<f32>(fx, K(K_LN2LO), x);
+  const z = f32x4.mul(x, x);
+  let y = vfma<f32>(K(K_P0), x, K(K_P0 + 1));
+  y = vfma<f32>(y, x, K(K_P0 + 2));
+  y = vfma<f32>(y, x, K(K_P0 + 3));
+  y = vfma<f32>(y, x, K(K_P0 + 4));
+  y = vfma<f32>(y, x, K(K_P0 + 5));
+  y = f32x4.add(vfma<f32>(y, z, x), K(K_ONE));
+  // ·2^n as ·2^(n>>1)·2^(n−(n>>1)): both factors stay normal floats for every n the clamp allows,
+  // so e^x overflows to +∞ past 88.72 and underflows through the subnormals to 0 as float32 e^x
+  // does; σ(−x) = 1 / (1 + ∞) is then exactly 0 there, as in PyTorch (0·∞ stays NaN downstream).
+  const n = i32x4.sub(t, magic); // the integer n, as the bits of t minus those of the magic number
+  const n1 = i32x4.shr_s(n, 1);
+  const e127 = K(K_E127);
+  const y1 = f32x4.mul(y, i32x4.shl(i32x4.add(n1, e127), 23));
+  return f32x4.mul(y1, i32x4.shl(i32x4.add(i32x4.sub(n, n1), e127), 23));
+}
+
+// Cephes tanhf: |x| < 0.625: x + x³·P(x²); else 1 − 2 / (e^{2|x|} + 1) with x's sign.
+// @ts-ignore: decorator
+@inline function vtanh32(x: v128): v128 {
+  const ax = f32x4.abs(x);
+  const s = f32x4.mul(x, x);
+  let p = vfma<f32>(K(K_T0), s, K(K_T0 + 1));
+  p = vfma<f32>(p, s, K(K_T0 + 2));
+  p = vfma<f32>(p, s, K(K_T0 + 3));
+  p = vfma<f32>(p, s, K(K_T0 + 4));
+  const small = vfma<f32>(f32x4.mul(p, s), x, x);
+  const e = vexp32(f32x4.add(ax, ax));
+  const one = K(K_ONE);
+  let big = f32x4.sub(one, f32x4.div(K(K_TWO), f32x4.add(e, one)));
+  big = v128.or(big, v128.and(x, K(K_SIGN)));
+  return v128.bitselect(small, big, f32x4.lt(ax, K(K_SMALL)));
+}
+
+// @ts-ignore: decorator
+@inline function vsigmoid32(x: v128): v128 {
+  const one = K(K_ONE);
+  return f32x4.div(one, f32x4.add(one, vexp32(f32x4.neg(x))));
+}
+
+function sigmoid64(x: f64): f64 {
+  return 1.0 / (1.0 + Math.exp(-x));
+}
+
+// @ts-ignore: decorator
+@inline function vsig<T>(x: v128): v128 {
+  if (sizeof<T>() == 4) return vsigmoid32(x);
+  return f64x2.replace_lane(
+    f64x2.splat(sigmoid64(f64x2.extract_lane(x, 0))),
+    1,
+    sigmoid64(f64x2.extract_lane(x, 1)),
+  );
+}
+
+// @ts-ignore: decorator
+@inline function vtanh<T>(x: v128): v128 {
+  if (sizeof<T>() == 4) return vtanh32(x);
+  return f64x2.replace_lane(f64x2.splat(Math.tanh(f64x2.extract_lane(x, 0))), 1, Math.tanh(f64x2.extract_lane(x, 1)));
+}
+
+/** Applies an activation to n float32s in place (0 exp, 1 tanh, 2 sigmoid): for measuring errors. */
+export function act_f32(which: i32, p: usize, n: i32): void {
+  for (let i = 0; i < n; i += 4) {
+    const cnt = min(4, n - i);
+    const q = p + (<usize>i << 2);
+    const x = ldp<f32>(q, cnt);
+    stp<f32>(q, which == 0 ? vexp32(x) : which == 1 ? vtanh32(x) : vsigmoid32(x), cnt);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// GEMM
+
+/** Bytes of op(B) [k, n] packed into panels of NR = 2L columns. */
+function packedBytes<T>(n: i32, k: i32): usize {
+  const NR = 2 * L<T>();
+  return <usize>((n + NR - 1) / NR) * <usize>k * <usize>NR * sizeof<T>();
+}
+
+/**
+ * Writes rows j0 + jj (jj < w) of B [n, k] (row stride ldb) transposed into a panel: pd[p·width + jj],
+ * zero for w ≤ jj < width. float32 goes through 4×4 register transposes.
+ */
+function packPanelT<T>(src: usize, ldb: i32, w: i32, k: i32, pd: usize, width: i32): void {
+  const sz = sizeof<T>();
+  const rowB = <usize>ldb * sz;
+  const wB = <usize>width * sz;
+  let jj = 0;
+  if (sizeof<T>() == 4) {
+    const k4 = k & ~3;
+    for (; jj + 4 <= w; jj += 4) {
+      const r0 = src + <usize>jj * rowB;
+      const d0 = pd + <usize>jj * sz;
+      for (let p = 0; p < k4; p += 4) {
+        const o = <usize>p * sz;
+        const a0 = v128.load(r0 + o);
+        const a1 = v128.load(r0 + rowB + o);
+        const a2 = v128.load(r0 + 2 * rowB + o);
+        const a3 = v128.load(r0 + 3 * rowB + o);
+        const t0 = v128.shuffle<f32>(a0, a1, 0, 4, 1, 5);
+        const t1 = v128.shuffle<f32>(a2, a3, 0, 4, 1, 5);
+        const t2 = v128.shuffle<f32>(a0, a1, 2, 6, 3, 7);
+        const t3 = v128.shuffle<f32>(a2, a3, 2, 6, 3, 7);
+        const d = d0 + <usize>p * wB;
+        v128.store(d, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+        v128.store(d + wB, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
+        v128.store(d + 2 * wB, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
+        v128.store(d + 3 * wB, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
+      }
+      for (let t = 0; t < 4; t++)
+        for (let p = k4; p < k; p++)
+          store<T>(d0 + <usize>p * wB + <usize>t * sz, load<T>(r0 + <usize>t * rowB + <usize>p * sz));
+    }
+  }
+  for (; jj < width; jj++) {
+    const d = pd + <usize>jj * sz;
+    if (jj < w) {
+      const r = src + <usize>jj * rowB;
+      for (let p = 0; p < k; p++) store<T>(d + <usize>p * wB, load<T>(r + <usize>p * sz));
+    } else {
+      for (let p = 0; p < k; p++) store<T>(d + <usize>p * wB, <T>0);
+    }
+  }
+}
+
+/** Packs op(B) [k, n] (B[p, j] = b[p·ldb + j], or b[j·ldb + p] when transB) into panels at dst. */
+function packB<T>(transB: bool, n: i32, k: i32, b: usize, ldb: i32, dst: usize): void {
+  const NR = 2 * L<T>();
+  const sz = sizeof<T>();
+  const panels = (n + NR - 1) / NR;
+  for (let jp = 0; jp < panels; jp++) {
+    const j0 = jp * NR;
+    const w = min(NR, n - j0);
+    const pd = dst + <usize>jp * <usize>k * <usize>NR * sz;
+    if (!transB) {
+      for (let p = 0; p < k; p++) {
+        const src = b + (<usize>p * <usize>ldb + <usize>j0) * sz;
+        const d = pd + <usize>p * <usize>NR * sz;
+        if (w == NR) {
+          v128.store(d, v128.load(src));
+          v128.store(d, v128.load(src, 16), 16);
+        } else {
+          for (let jj = 0; jj < NR; jj++) store<T>(d + <usize>jj * sz, jj < w ? load<T>(src + <usize>jj * sz) : <T>0);
+        }
+      }
+    } else packPanelT<T>(b + <usize>j0 * <usize>ldb * sz, ldb, w, k, pd, NR);
+  }
+}
+
+/** Copies A [k, m] (a[p·lda + i]) transposed into dst [m, k], row-major. */
+function transposeA<T>(m: i32, k: i32, a: usize, lda: i32, dst: usize): void {
+  // dst[i·k + p] = a[p·lda + i]: a "panel" of width k whose k source rows are A's rows.
+  packPanelT<T>(a, lda, k, m, dst, k);
+}
+
+// Loads the NR-wide C row segment at c (w valid columns) as two vectors into TMP+off, for β = 1.
+// @ts-ignore: decorator
+@inline function loadCRow<T>(c: usize, w: i32, beta: i32, off: usize): void {
+  const sz = sizeof<T>();
+  const NR = 2 * L<T>();
+  for (let jj = 0; jj < NR; jj++) store<T>(TMP + off + <usize>jj * sz, beta != 0 && jj < w ? load<T>(c + <usize>jj * sz) : <T>0);
+}
+
+// @ts-ignore: decorator
+@inline function storeCRow<T>(c: usize, w: i32, off: usize): void {
+  const sz = sizeof<T>();
+  for (let jj = 0; jj < w; jj++) store<T>(c + <usize>jj * sz, load<T>(TMP + off + <usize>jj * sz));
+}
+
+/** C[4 rows, one panel] (w ≤ NR valid columns) = β·C + A[4 rows]·panel. Row pointers in bytes. */
+function tile4x1<T>(k: i32, a: usize, ldaB: usize, bp: usize, c: usize, ldcB: usize, w: i32, beta: i32): void {
+  const NR = 2 * L<T>();
+  const sz = sizeof<T>();
+  let c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128, c30: v128, c31: v128;
+  const full = w == NR;
+  if (full && beta != 0) {
+    c00 = v128.load(c);
+    c01 = v128.load(c, 16);
+    c10 = v128.load(c + ldcB);
+    c11 = v128.load(c + ldcB, 16);
+    c20 = v128.load(c + 2 * ldcB);
+    c21 = v128.load(c + 2 * ldcB, 16);
+    c30 = v128.load(c + 3 * ldcB);
+    c31 = v128.load(c + 3 * ldcB, 16);
+  } else if (beta == 0) {
+    c00 = v128.splat<i32>(0);
+    c01 = c00;
+    c10 = c00;
+    c11 = c00;
+    c20 = c00;
+    c21 = c00;
+    c30 = c00;
+    c31 = c00;
+  } else {
+    loadCRow<T>(c, w, beta, 0);
+    loadCRow<T>(c + ldcB, w, beta, 32);
+    loadCRow<T>(c + 2 * ldcB, w, beta, 64);
+    loadCRow<T>(c + 3 * ldcB, w, beta, 96);
+    c00 = v128.load(TMP);
+    c01 = v128.load(TMP, 16);
+    c10 = v128.load(TMP, 32);
+    c11 = v128.load(TMP, 48);
+    c20 = v128.load(TMP, 64);
+    c21 = v128.load(TMP, 80);
+    c30 = v128.load(TMP, 96);
+    c31 = v128.load(TMP, 112);
+  }
+  let a0 = a;
+  const a1 = ldaB;
+  const end = a + <usize>k * sz;
+  let b = bp;
+  while (a0 < end) {
+    const b0 = v128.load(b);
+    const b1 = v128.load(b, 16);
+    let x = v128.load_splat<T>(a0);
+    c00 = vfma<T>(x, b0, c00);
+    c01 = vfma<T>(x, b1, c01);
+    x = v128.load_splat<T>(a0 + a1);
+    c10 = vfma<T>(x, b0, c10);
+    c11 = vfma<T>(x, b1, c11);
+    x = v128.load_splat<T>(a0 + 2 * a1);
+    c20 = vfma<T>(x, b0, c20);
+    c21 = vfma<T>(x, b1, c21);
+    x = v128.load_splat<T>(a0 + 3 * a1);
+    c30 = vfma<T>(x, b0, c30);
+    c31 = vfma<T>(x, b1, c31);
+    a0 += sz;
+    b += <usize>NR * sz;
+  }
+  if (full) {
+    v128.store(c, c00);
+    v128.store(c, c01, 16);
+    v128.store(c + ldcB, c10);
+    v128.store(c + ldcB, c11, 16);
+    v128.store(c + 2 * ldcB, c20);
+    v128.store(c + 2 * ldcB, c21, 16);
+    v128.store(c + 3 * ldcB, c30);
+    v128.store(c + 3 * ldcB, c31, 16);
+  } else {
+    v128.store(TMP, c00);
+    v128.store(TMP, c01, 16);
+    v128.store(TMP, c10, 32);
+    v128.store(TMP, c11, 48);
+    v128.store(TMP, c20, 64);
+    v128.store(TMP, c21, 80);
+    v128.store(TMP, c30, 96);
+    v128.store(TMP, c31, 112);
+    storeCRow<T>(c, w, 0);
+    storeCRow<T>(c + ldcB, w, 32);
+    storeCRow<T>(c + 2 * ldcB, w, 64);
+    storeCRow<T>(c + 3 * ldcB, w, 96);
+  }
+}
+
+/** C[1 row, 3 full panels] = β·C + a·panels (panel stride psB bytes): 6 accumulators, no spills. */
+function tile1x3<T>(k: i32, a: usize, bp: usize, psB: usize, c: usize, beta: i32): void {
+  const NR = 2 * L<T>();
+  const sz = sizeof<T>();
+  let c0: v128, c1: v128, c2: v128, c3: v128, c4: v128, c5: v128;
+  const pw = <usize>NR * sz;
+  if (beta != 0) {
+    c0 = v128.load(c);
+    c1 = v128.load(c, 16);
+    c2 = v128.load(c + pw);
+    c3 = v128.load(c + pw, 16);
+    c4 = v128.load(c + 2 * pw);
+    c5 = v128.load(c + 2 * pw, 16);
+  } else {
+    c0 = v128.splat<i32>(0);
+    c1 = c0;
+    c2 = c0;
+    c3 = c0;
+    c4 = c0;
+    c5 = c0;
+  }
+  const end = a + <usize>k * sz;
+  let b = bp;
+  let p = a;
+  while (p < end) {
+    const x = v128.load_splat<T>(p);
+    c0 = vfma<T>(x, v128.load(b), c0);
+    c1 = vfma<T>(x, v128.load(b, 16), c1);
+    c2 = vfma<T>(x, v128.load(b + psB), c2);
+    c3 = vfma<T>(x, v128.load(b + psB, 16), c3);
+    c4 = vfma<T>(x, v128.load(b + 2 * psB), c4);
+    c5 = vfma<T>(x, v128.load(b + 2 * psB, 16), c5);
+    p += sz;
+    b += pw;
+  }
+  v128.store(c, c0);
+  v128.store(c, c1, 16);
+  v128.store(c + pw, c2);
+  v128.store(c + pw, c3, 16);
+  v128.store(c + 2 * pw, c4);
+  v128.store(c + 2 * pw, c5, 16);
+}
+
+/** C[1 row, one panel] (w valid columns). */
+function tile1x1<T>(k: i32, a: usize, bp: usize, c: usize, w: i32, beta: i32): void {
+  const NR = 2 * L<T>();
+  const sz = sizeof<T>();
+  loadCRow<T>(c, w, beta, 0);
+  let c0 = v128.load(TMP);
+  let c1 = v128.load(TMP, 16);
+  let c2 = v128.splat<i32>(0);
+  let c3 = c2;
+  const end = a + <usize>k * sz;
+  let b = bp;
+  let p = a;
+  // Two independent accumulator pairs (even and odd k) shorten the dependency chain.
+  while (p + sz < end) {
+    const x = v128.load_splat<T>(p);
+    const y = v128.load_splat<T>(p + sz);
+    c0 = vfma<T>(x, v128.load(b), c0);
+    c1 = vfma<T>(x, v128.load(b, 16), c1);
+    c2 = vfma<T>(y, v128.load(b + <usize>NR * sz), c2);
+    c3 = vfma<T>(y, v128.load(b + <usize>NR * sz, 16), c3);
+    p += 2 * sz;
+    b += 2 * <usize>NR * sz;
+  }
+  if (p < end) {
+    const x = v128.load_splat<T>(p);
+    c0 = vfma<T>(x, v128.load(b), c0);
+    c1 = vfma<T>(x, v128.load(b, 16), c1);
+  }
+  v128.store(TMP, v128.add<T>(c0, c2));
+  v128.store(TMP, v128.add<T>(c1, c3), 16);
+  storeCRow<T>(c, w, 0);
+}
+
+/**
+ * C[m, n] = β·C + A[m, k]·op(B), A row-major (a[i·lda + p]), op(B) packed by packB at bp.
+ * Rows in blocks that stay in L2, each B panel reused by every 4-row tile of the block.
+ */
+function gemmPacked<T>(m: i32, n: i32, k: i32, a: usize, lda: i32, bp: usize, beta: i32, c: usize, ldc: i32): void {
+  if (m <= 0 || n <= 0) return;
+  const NR = 2 * L<T>();
+  const sz = sizeof<T>();
+  const panels = (n + NR - 1) / NR;
+  const psB = <usize>k * <usize>NR * sz;
+  const ldaB = <usize>lda * sz;
+  const ldcB = <usize>ldc * sz;
+  const m4 = m & ~3;
+  let mc = (<i32>(131072 / max<usize>(1, <usize>k * sz))) & ~3;
+  if (mc < 4) mc = 4;
+  for (let i0 = 0; i0 < m4; i0 += mc) {
+    const i1 = min(m4, i0 + mc);
+    for (let jp = 0; jp < panels; jp++) {
+      const j0 = jp * NR;
+      const w = min(NR, n - j0);
+      const b = bp + <usize>jp * psB;
+      for (let i = i0; i < i1; i += 4)
+        tile4x1<T>(k, a + <usize>i * ldaB, ldaB, b, c + <usize>i * ldcB + <usize>j0 * sz, ldcB, w, beta);
+    }
+  }
+  const fullPanels = n / NR;
+  for (let i = m4; i < m; i++) {
+    const ar = a + <usize>i * ldaB;
+    const cr = c + <usize>i * ldcB;
+    let jp = 0;
+    for (; jp + 3 <= fullPanels; jp += 3)
+      tile1x3<T>(k, ar, bp + <usize>jp * psB, psB, cr + <usize>(jp * NR) * sz, beta);
+    for (; jp < panels; jp++) tile1x1<T>(k, ar, bp + <usize>jp * psB, cr + <usize>(jp * NR) * sz, min(NR, n - jp * NR), beta);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Batch-1 products (GEMV): op(B) packed in wide panels of WV vectors (WV·L columns), so that one k
+// step reads WV consecutive vectors from one pointer into WV accumulators. WV = 6: with 8 (8
+// accumulators + 8 loads + the broadcast) V8 runs out of xmm registers and spills an accumulator
+// through the stack every k step, which halves the speed.
+
+const WV = 7;
+
+function packedWideBytes<T>(n: i32, k: i32): usize {
+  const NW = WV * L<T>();
+  return <usize>((n + NW - 1) / NW) * <usize>k * <usize>NW * sizeof<T>();
+}
+
+/** Packs op(B) [k, n] (b[p·ldb + j], or b[j·ldb + p] when transB) into wide panels at dst. */
+function packWide<T>(transB: bool, n: i32, k: i32, b: usize, ldb: i32, dst: usize): void {
+  const NW = WV * L<T>();
+  const sz = sizeof<T>();
+  const panels = (n + NW - 1) / NW;
+  for (let jp = 0; jp < panels; jp++) {
+    const j0 = jp * NW;
+    const w = min(NW, n - j0);
+    const pd = dst + <usize>jp * <usize>k * <usize>NW * sz;
+    if (transB) {
+      packPanelT<T>(b + <usize>j0 * <usize>ldb * sz, ldb, w, k, pd, NW);
+      continue;
+    }
+    for (let jj = 0; jj < NW; jj++) {
+      const d = pd + <usize>jj * sz;
+      if (jj < w) {
+        {
+          const src = b + <usize>(j0 + jj) * sz;
+          for (let p = 0; p < k; p++) store<T>(d + <usize>p * <usize>NW * sz, load<T>(src + <usize>p * <usize>ldb * sz));
+        }
+      } else {
+        for (let p = 0; p < k; p++) store<T>(d + <usize>p * <usize>NW * sz, <T>0);
+      }
+    }
+  }
+}
+
+/** c[0, n] = β·c + a[0, k]·op(B), op(B) packed by packWide. */
+function gemvWide<T>(n: i32, k: i32, a: usize, bp: usize, beta: i32, c: usize): void {
+  const NW = WV * L<T>();
+  const sz = sizeof<T>();
+  const panels = (n + NW - 1) / NW;
+  const end = a + <usize>k * sz;
+  for (let jp = 0; jp < panels; jp++) {
+    const j0 = jp * NW;
+    const w = min(NW, n - j0);
+    const cp = c + <usize>j0 * sz;
+    const full = w == NW;
+    let c0: v128, c1: v128, c2: v128, c3: v128, c4: v128, c5: v128, c6: v128;
+    if (beta == 0) {
+      c0 = v128.splat<i32>(0);
+      c1 = c0;
+      c2 = c0;
+      c3 = c0;
+      c4 = c0;
+      c5 = c0;
+      c6 = c0;
+    } else {
+      const src = full ? cp : TMP;
+      if (!full) {
+        loadCRow<T>(cp, w, beta, 0);
+        loadCRow<T>(cp + 32, w - 2 * L<T>(), beta, 32);
+        loadCRow<T>(cp + 64, w - 4 * L<T>(), beta, 64);
+        loadCRow<T>(cp + 96, w - 6 * L<T>(), beta, 96);
+      }
+      c0 = v128.load(src);
+      c1 = v128.load(src, 16);
+      c2 = v128.load(src, 32);
+      c3 = v128.load(src, 48);
+      c4 = v128.load(src, 64);
+      c5 = v128.load(src, 80);
+      c6 = v128.load(src, 96);
+    }
+    let b = bp + <usize>jp * <usize>k * <usize>NW * sz;
+    let p = a;
+    while (p < end) {
+      const x = v128.load_splat<T>(p);
+      c0 = vfma<T>(x, v128.load(b), c0);
+      c1 = vfma<T>(x, v128.load(b, 16), c1);
+      c2 = vfma<T>(x, v128.load(b, 32), c2);
+      c3 = vfma<T>(x, v128.load(b, 48), c3);
+      c4 = vfma<T>(x, v128.load(b, 64), c4);
+      c5 = vfma<T>(x, v128.load(b, 80), c5);
+      c6 = vfma<T>(x, v128.load(b, 96), c6);
+      p += sz;
+      b += 112;
+    }
+    const dst = full ? cp : TMP;
+    v128.store(dst, c0);
+    v128.store(dst, c1, 16);
+    v128.store(dst, c2, 32);
+    v128.store(dst, c3, 48);
+    v128.store(dst, c4, 64);
+    v128.store(dst, c5, 80);
+    v128.store(dst, c6, 96);
+    if (!full) for (let jj = 0; jj < w; jj++) store<T>(cp + <usize>jj * sz, load<T>(TMP + <usize>jj * sz));
+  }
+}
+
+export function packed_wide_bytes(f64: bool, n: i32, k: i32): usize {
+  return f64 ? packedWideBytes<f64>(n, k) : packedWideBytes<f32>(n, k);
+}
+export function pack_wide_f32(transB: bool, n: i32, k: i32, b: usize, ldb: i32, dst: usize): void {
+  packWide<f32>(transB, n, k, b, ldb, dst);
+}
+export function pack_wide_f64(transB: bool, n: i32, k: i32, b: usize, ldb: i32, dst: usize): void {
+  packWide<f64>(transB, n, k, b, ldb, dst);
+}
+export function gemv_wide_f32(n: i32, k: i32, a: usize, bp: usize, beta: i32, c: usize): void {
+  gemvWide<f32>(n, k, a, bp, beta, c);
+}
+export function gemv_wide_f64(n: i32, k: i32, a: usize, bp: usize, beta: i32, c: usize): void {
+  gemvWide<f64>(n, k, a, bp, beta, c);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Unpacked products for one-off calls (a single time step, the cells): C = β·C + A·Bᵀ with B [n, k]
+// row-major as PyTorch stores a weight, as dot products along k. Packing B would cost as much as
+// the product itself when every weight is used once.
+
+// @ts-ignore: decorator
+@inline function hsum<T>(v: v128): f64 {
+  if (sizeof<T>() == 4)
+    return (
+      <f64>f32x4.extract_lane(v, 0) +
+      <f64>f32x4.extract_lane(v, 1) +
+      (<f64>f32x4.extract_lane(v, 2) + <f64>f32x4.extract_lane(v, 3))
+    );
+  return f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1);
+}
+
+function gemmNT<T>(m: i32, n: i32, k: i32, a: usize, lda: i32, b: usize, ldb: i32, beta: i32, c: usize, ldc: i32): void {
+  const Lw = L<T>();
+  const sz = sizeof<T>();
+  const k4 = k & ~(Lw - 1);
+  const ldbB = <usize>ldb * sz;
+  for (let i = 0; i < m; i++) {
+    const ar = a + <usize>i * <usize>lda * sz;
+    const cr = c + <usize>i * <usize>ldc * sz;
+    let j = 0;
+    for (; j + 4 <= n; j += 4) {
+      const b0 = b + <usize>j * ldbB;
+      let s0 = v128.splat<i32>(0);
+      let s1 = s0;
+      let s2 = s0;
+      let s3 = s0;
+      for (let p = 0; p < k4; p += Lw) {
+        const o = <usize>p * sz;
+        const x = v128.load(ar + o);
+        s0 = vfma<T>(x, v128.load(b0 + o), s0);
+        s1 = vfma<T>(x, v128.load(b0 + ldbB + o), s1);
+        s2 = vfma<T>(x, v128.load(b0 + 2 * ldbB + o), s2);
+        s3 = vfma<T>(x, v128.load(b0 + 3 * ldbB + o), s3);
+      }
+      let t0 = hsum<T>(s0);
+      let t1 = hsum<T>(s1);
+      let t2 = hsum<T>(s2);
+      let t3 = hsum<T>(s3);
+      for (let p = k4; p < k; p++) {
+        const x = <f64>load<T>(ar + <usize>p * sz);
+        t0 += x * <f64>load<T>(b0 + <usize>p * sz);
+        t1 += x * <f64>load<T>(b0 + ldbB + <usize>p * sz);
+        t2 += x * <f64>load<T>(b0 + 2 * ldbB + <usize>p * sz);
+        t3 += x * <f64>load<T>(b0 + 3 * ldbB + <usize>p * sz);
+      }
+      const cp = cr + <usize>j * sz;
+      if (beta != 0) {
+        t0 += <f64>load<T>(cp);
+        t1 += <f64>load<T>(cp + sz);
+        t2 += <f64>load<T>(cp + 2 * sz);
+        t3 += <f64>load<T>(cp + 3 * sz);
+      }
+      store<T>(cp, <T>t0);
+      store<T>(cp + sz, <T>t1);
+      store<T>(cp + 2 * sz, <T>t2);
+      store<T>(cp + 3 * sz, <T>t3);
+    }
+    for (; j < n; j++) {
+      const br = b + <usize>j * ldbB;
+      let s0 = v128.splat<i32>(0);
+      for (let p = 0; p < k4; p += Lw) {
+        const o = <usize>p * sz;
+        s0 = vfma<T>(v128.load(ar + o), v128.load(br + o), s0);
+      }
+      let t0 = hsum<T>(s0);
+      for (let p = k4; p < k; p++) t0 += <f64>load<T>(ar + <usize>p * sz) * <f64>load<T>(br + <usize>p * sz);
+      const cp = cr + <usize>j * sz;
+      if (beta != 0) t0 += <f64>load<T>(cp);
+      store<T>(cp, <T>t0);
+    }
+  }
+}
+
+export function gemm_nt_f32(m: i32, n: i32, k: i32, a: usize, lda: i32, b: usize, ldb: i32, beta: i32, c: usize, ldc: i32): void {
+  gemmNT<f32>(m, n, k, a, lda, b, ldb, beta, c, ldc);
+}
+export function gemm_nt_f64(m: i32, n: i32, k: i32, a: usize, lda: i32, b: usize, ldb: i32, beta: i32, c: usize, ldc: i32): void {
+  gemmNT<f64>(m, n, k, a, lda, b, ldb, beta, c, ldc);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Exports: GEMM
+
+/** Bytes of scratch gemm_* needs: packed op(B), plus A transposed when transA. */
+export function gemm_scratch(f64: bool, transA: bool, m: i32, n: i32, k: i32): usize {
+  const sz: usize = f64 ? 8 : 4;
+  const pb = f64 ? packedBytes<f64>(n, k) : packedBytes<f32>(n, k);
+  return pb + (transA ? ((<usize>m * <usize>k * sz + 15) & ~15) : 0);
+}
+
+function gemm<T>(transA: bool, transB: bool, m: i32, n: i32, k: i32, a: usize, lda: i32, b: usize, ldb: i32, beta: i32, c: usize, ldc: i32, scratch: usize): void {
+  if (m <= 0 || n <= 0) return;
+  packB<T>(transB, n, k, b, ldb, scratch);
+  if (transA) {
+    const at = scratch + packedBytes<T>(n, k);
+    transposeA<T>(m, k, a, lda, at);
+    gemmPacked<T>(m, n, k, at, k, scratch, beta, c, ldc);
+  } else gemmPacked<T>(m, n, k, a, lda, scratch, beta, c, ldc);
+}
+
+export function gemm_f32(transA: bool, transB: bool, m: i32, n: i32, k: i32, a: usize, lda: i32, b: usize, ldb: i32, beta: i32, c: usize, ldc: i32, scratch: usize): void {
+  gemm<f32>(transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc, scratch);
+}
+
+export function gemm_f64(transA: bool, transB: bool, m: i32, n: i32, k: i32, a: usize, lda: i32, b: usize, ldb: i32, beta: i32, c: usize, ldc: i32, scratch: usize): void {
+  gemm<f64>(transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc, scratch);
+}
+
+export function packed_bytes(f64: bool, n: i32, k: i32): usize {
+  return f64 ? packedBytes<f64>(n, k) : packedBytes<f32>(n, k);
+}
+
+export function pack_f32(transB: bool, n: i32, k: i32, b: usize, ldb: i32, dst: usize): void {
+  packB<f32>(transB, n, k, b, ldb, dst);
+}
+
+export function pack_f64(transB: bool, n: i32, k: i32, b: usize, ldb: i32, dst: usize): void {
+  packB<f64>(transB, n, k, b, ldb, dst);
+}
+
+export function gemm_packed_f32(m: i32, n: i32, k: i32, a: usize, lda: i32, bp: usize, beta: i32, c: usize, ldc: i32): void {
+  gemmPacked<f32>(m, n, k, a, lda, bp, beta, c, ldc);
+}
+
+export function gemm_packed_f64(m: i32, n: i32, k: i32, a: usize, lda: i32, bp: usize, beta: i32, c: usize, ldc: i32): void {
+  gemmPacked<f64>(m, n, k, a, lda, bp, beta, c, ldc);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Gate kernels. Each is a vector body over L columns at a time; the last H mod L columns of a row
+// run through the same body on zero-padded copies in TAIL (slot k at TAIL + 16k), so the main loop
+// has plain full-vector loads and stores only.
+
+const TAIL: usize = memory.data(16 * 16, 16);
+
+// @ts-ignore: decorator
+@inline function slot(k: i32): usize {
+  return TAIL + (<usize>k << 4);
+}
+
+// @ts-ignore: decorator
+@inline function gather<T>(k: i32, src: usize, cnt: i32): void {
+  const d = slot(k);
+  v128.store(d, v128.splat<i32>(0));
+  for (let i = 0; i < cnt; i++) store<T>(d + (<usize>i << alignof<T>()), load<T>(src + (<usize>i << alignof<T>())));
+}
+
+// @ts-ignore: decorator
+@inline function scatter<T>(dst: usize, k: i32, cnt: i32): void {
+  const s = slot(k);
+  for (let i = 0; i < cnt; i++) store<T>(dst + (<usize>i << alignof<T>()), load<T>(s + (<usize>i << alignof<T>())));
+}
+
+// @ts-ignore: decorator
+@inline function rnnBody<T>(x: usize, g: usize, hp: usize, relu: bool): void {
+  const pre = v128.add<T>(v128.load(x), v128.load(g));
+  // v128.max propagates NaN and orders −0 below +0, as the reference's pre > 0 ? pre : 0 (NaN kept).
+  v128.store(hp, relu ? v128.max<T>(pre, v128.splat<i32>(0)) : vtanh<T>(pre));
+}
+
+function rnnCell<T>(rows: i32, H: i32, relu: bool, xg: usize, hg: usize, h: usize): void {
+  const Lw = L<T>();
+  const sz = sizeof<T>();
+  const H4 = H & ~(Lw - 1);
+  const cnt = H - H4;
+  for (let r = 0; r < rows; r++) {
+    const ro = <usize>r * <usize>H * sz;
+    for (let j = 0; j < H4; j += Lw) {
+      const o = ro + <usize>j * sz;
+      rnnBody<T>(xg + o, hg + o, h + o, relu);
+    }
+    if (cnt > 0) {
+      const o = ro + <usize>H4 * sz;
+      gather<T>(0, xg + o, cnt);
+      gather<T>(1, hg + o, cnt);
+      rnnBody<T>(slot(0), slot(1), slot(2), relu);
+      scatter<T>(h + o, 2, cnt);
+    }
+  }
+}
+
+/**
+ * Blocks i, f, g, o at x + b·st (activated in place), g + b·st; c updated at cp. The second pass
+ * (lstmOut) gives h = o ⊙ tanh(c): two shorter dependency chains per vector, which the CPU overlaps
+ * across iterations far better than one long one (the cell is latency-bound otherwise).
+ */
+// @ts-ignore: decorator
+@inline function lstmGates<T>(x: usize, g: usize, st: usize, cp: usize): void {
+  const i = vsig<T>(v128.add<T>(v128.load(x), v128.load(g)));
+  const f = vsig<T>(v128.add<T>(v128.load(x + st), v128.load(g + st)));
+  const cand = vtanh<T>(v128.add<T>(v128.load(x + 2 * st), v128.load(g + 2 * st)));
+  const o = vsig<T>(v128.add<T>(v128.load(x + 3 * st), v128.load(g + 3 * st)));
+  v128.store(x, i);
+  v128.store(x + st, f);
+  v128.store(x + 2 * st, cand);
+  v128.store(x + 3 * st, o);
+  v128.store(cp, vfma<T>(f, v128.load(cp), v128.mul<T>(i, cand)));
+}
+
+// @ts-ignore: decorator
+@inline function lstmOut<T>(op: usize, cp: usize, hp: usize): void {
+  v128.store(hp, v128.mul<T>(v128.load(op), vtanh<T>(v128.load(cp))));
+}
+
+function lstmCell<T>(rows: i32, H: i32, xg: usize, hg: usize, c: usize, hOut: usize): void {
+  const Lw = L<T>();
+  const sz = sizeof<T>();
+  const Hb = <usize>H * sz;
+  const H4 = H & ~(Lw - 1);
+  const cnt = H - H4;
+  for (let r = 0; r < rows; r++) {
+    const x = xg + <usize>r * 4 * Hb;
+    const g = hg + <usize>r * 4 * Hb;
+    const cr = c + <usize>r * Hb;
+    const hr = hOut + <usize>r * Hb;
+    for (let j = 0; j < H4; j += Lw) {
+      const jo = <usize>j * sz;
+      lstmGates<T>(x + jo, g + jo, Hb, cr + jo);
+    }
+    for (let j = 0; j < H4; j += Lw) {
+      const jo = <usize>j * sz;
+      lstmOut<T>(x + 3 * Hb + jo, cr + jo, hr + jo);
+    }
+    if (cnt > 0) {
+      const jo = <usize>H4 * sz;
+      for (let b = 0; b < 4; b++) {
+        gather<T>(b, x + <usize>b * Hb + jo, cnt);
+        gather<T>(4 + b, g + <usize>b * Hb + jo, cnt);
+      }
+      gather<T>(8, cr + jo, cnt);
+      lstmGates<T>(slot(0), slot(4), 16, slot(8));
+      lstmOut<T>(slot(3), slot(8), slot(9));
+      for (let b = 0; b < 4; b++) scatter<T>(x + <usize>b * Hb + jo, b, cnt);
+      scatter<T>(cr + jo, 8, cnt);
+      scatter<T>(hr + jo, 9, cnt);
+    }
+  }
+}
+
+/** Blocks r, z, n at x + b·st (activated in place), g + b·st (gh_n written back), bias b + b·st. */
+// @ts-ignore: decorator
+@inline function gruGates<T>(x: usize, g: usize, st: usize, b: usize, hasB: bool): void {
+  const zero = v128.splat<i32>(0);
+  const ghR = v128.add<T>(v128.load(g), hasB ? v128.load(b) : zero);
+  const ghZ = v128.add<T>(v128.load(g + st), hasB ? v128.load(b + st) : zero);
+  v128.store(g + 2 * st, v128.add<T>(v128.load(g + 2 * st), hasB ? v128.load(b + 2 * st) : zero));
+  v128.store(x, vsig<T>(v128.add<T>(v128.load(x), ghR)));
+  v128.store(x + st, vsig<T>(v128.add<T>(v128.load(x + st), ghZ)));
+}
+
+/** Second pass (see lstmGates): n = tanh(xg_n + r ⊙ gh_n), h ← (h − n) ⊙ z + n. */
+// @ts-ignore: decorator
+@inline function gruOut<T>(x: usize, g: usize, st: usize, hp: usize): void {
+  const rg = v128.load(x);
+  const z = v128.load(x + st);
+  const n = vtanh<T>(vfma<T>(rg, v128.load(g + 2 * st), v128.load(x + 2 * st)));
+  v128.store(x + 2 * st, n);
+  v128.store(hp, vfma<T>(v128.sub<T>(v128.load(hp), n), z, n));
+}
+
+function gruCell<T>(rows: i32, H: i32, xg: usize, hg: usize, bHh: usize, hasB: bool, h: usize): void {
+  const Lw = L<T>();
+  const sz = sizeof<T>();
+  const Hb = <usize>H * sz;
+  const H4 = H & ~(Lw - 1);
+  const cnt = H - H4;
+  for (let r = 0; r < rows; r++) {
+    const x = xg + <usize>r * 3 * Hb;
+    const g = hg + <usize>r * 3 * Hb;
+    const hr = h + <usize>r * Hb;
+    for (let j = 0; j < H4; j += Lw) {
+      const jo = <usize>j * sz;
+      gruGates<T>(x + jo, g + jo, Hb, bHh + jo, hasB);
+    }
+    for (let j = 0; j < H4; j += Lw) {
+      const jo = <usize>j * sz;
+      gruOut<T>(x + jo, g + jo, Hb, hr + jo);
+    }
+    if (cnt > 0) {
+      const jo = <usize>H4 * sz;
+      for (let b = 0; b < 3; b++) {
+        gather<T>(b, x + <usize>b * Hb + jo, cnt);
+        gather<T>(3 + b, g + <usize>b * Hb + jo, cnt);
+        if (hasB) gather<T>(6 + b, bHh + <usize>b * Hb + jo, cnt);
+      }
+      gather<T>(9, hr + jo, cnt);
+      gruGates<T>(slot(0), slot(3), 16, slot(6), hasB);
+      gruOut<T>(slot(0), slot(3), 16, slot(9));
+      for (let b = 0; b < 3; b++) {
+        scatter<T>(x + <usize>b * Hb + jo, b, cnt);
+        scatter<T>(g + <usize>b * Hb + jo, 3 + b, cnt);
+      }
+      scatter<T>(hr + jo, 9, cnt);
+    }
+  }
+}
+
+export function rnn_cell_f32(rows: i32, H: i32, relu: bool, xg: usize, hg: usize, h: usize): void {
+  rnnCell<f32>(rows, H, relu, xg, hg, h);
+}
+export function rnn_cell_f64(rows: i32, H: i32, relu: bool, xg: usize, hg: usize, h: usize): void {
+  rnnCell<f64>(rows, H, relu, xg, hg, h);
+}
+export function lstm_cell_f32(rows: i32, H: i32, xg: usize, hg: usize, c: usize, hOut: usize): void {
+  lstmCell<f32>(rows, H, xg, hg, c, hOut);
+}
+export function lstm_cell_f64(rows: i32, H: i32, xg: usize, hg: usize, c: usize, hOut: usize): void {
+  lstmCell<f64>(rows, H, xg, hg, c, hOut);
+}
+export function gru_cell_f32(rows: i32, H: i32, xg: usize, hg: usize, bHh: usize, hasB: bool, h: usize): void {
+  gruCell<f32>(rows, H, xg, hg, bHh, hasB, h);
+}
+export function gru_cell_f64(rows: i32, H: i32, xg: usize, hg: usize, bHh: usize, hasB: bool, h: usize): void {
+  gruCell<f64>(rows, H, xg, hg, bHh, hasB, h);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Gate kernels, backward (same layout: a vector body, the row's tail through TAIL)
+
+// @ts-ignore: decorator
+@inline function rnnBackBody<T>(hp: usize, dp: usize, op: usize, relu: bool): void {
+  const y = v128.load(hp);
+  const d = v128.load(dp);
+  const one = splat<T>(1.0);
+  v128.store(
+    op,
+    relu ? v128.and(d, v128.gt<T>(y, v128.splat<i32>(0))) : v128.mul<T>(d, v128.sub<T>(one, v128.mul<T>(y, y))),
+  );
+}
+
+function rnnCellBackward<T>(rows: i32, H: i32, relu: bool, h: usize, hLd: i32, dh: usize, dG: usize): void {
+  const Lw = L<T>();
+  const sz = sizeof<T>();
+  const H4 = H & ~(Lw - 1);
+  const cnt = H - H4;
+  for (let r = 0; r < rows; r++) {
+    const hr = h + <usize>r * <usize>hLd * sz;
+    const ro = <usize>r * <usize>H * sz;
+    for (let j = 0; j < H4; j += Lw) {
+      const jo = <usize>j * sz;
+      rnnBackBody<T>(hr + jo, dh + ro + jo, dG + ro + jo, relu);
+    }
+    if (cnt > 0) {
+      const jo = <usize>H4 * sz;
+      gather<T>(0, hr + jo, cnt);
+      gather<T>(1, dh + ro + jo, cnt);
+      rnnBackBody<T>(slot(0), slot(1), slot(2), relu);
+      scatter<T>(dG + ro + jo, 2, cnt);
+    }
+  }
+}
+
+/** gates i f g o at gp + b·st, dG blocks at op + b·st; c, cPrev, dh, dc (dc updated) at their pointers. */
+// @ts-ignore: decorator
+@inline function lstmBackBody<T>(gp: usize, st: usize, cp: usize, cpp: usize, dhp: usize, dcp: usize, op: usize): void {
+  const one = splat<T>(1.0);
+  const i = v128.load(gp);
+  const f = v128.load(gp + st);
+  const cand = v128.load(gp + 2 * st);
+  const og = v128.load(gp + 3 * st);
+  const tc = vtanh<T>(v128.load(cp));
+  const dhj = v128.load(dhp);
+  const dct = v128.add<T>(v128.load(dcp), v128.mul<T>(v128.mul<T>(dhj, og), v128.sub<T>(one, v128.mul<T>(tc, tc))));
+  v128.store(op, v128.mul<T>(v128.mul<T>(v128.mul<T>(dct, cand), i), v128.sub<T>(one, i)));
+  v128.store(op + st, v128.mul<T>(v128.mul<T>(v128.mul<T>(dct, v128.load(cpp)), f), v128.sub<T>(one, f)));
+  v128.store(op + 2 * st, v128.mul<T>(v128.mul<T>(dct, i), v128.sub<T>(one, v128.mul<T>(cand, cand))));
+  v128.store(op + 3 * st, v128.mul<T>(v128.mul<T>(v128.mul<T>(dhj, tc), og), v128.sub<T>(one, og)));
+  v128.store(dcp, v128.mul<T>(dct, f));
+}
+
+function lstmCellBackward<T>(rows: i32, H: i32, gates: usize, c: usize, cPrev: usize, dh: usize, dc: usize, dG: usize): void {
+  const Lw = L<T>();
+  const sz = sizeof<T>();
+  const Hb = <usize>H * sz;
+  const H4 = H & ~(Lw - 1);
+  const cnt = H - H4;
+  for (let r = 0; r < rows; r++) {
+    const gr = gates + <usize>r * 4 * Hb;
+    const orow = dG + <usize>r * 4 * Hb;
+    const hr = <usize>r * Hb;
+    for (let j = 0; j < H4; j += Lw) {
+      const jo = <usize>j * sz;
+      lstmBackBody<T>(gr + jo, Hb, c + hr + jo, cPrev + hr + jo, dh + hr + jo, dc + hr + jo, orow + jo);
+    }
+    if (cnt > 0) {
+      const jo = <usize>H4 * sz;
+      for (let b = 0; b < 4; b++) gather<T>(b, gr + <usize>b * Hb + jo, cnt);
+      gather<T>(4, c + hr + jo, cnt);
+      gather<T>(5, cPrev + hr + jo, cnt);
+      gather<T>(6, dh + hr + jo, cnt);
+      gather<T>(7, dc + hr + jo, cnt);
+      lstmBackBody<T>(slot(0), 16, slot(4), slot(5), slot(6), slot(7), slot(8));
+      scatter<T>(dc + hr + jo, 7, cnt);
+      for (let b = 0; b < 4; b++) scatter<T>(orow + <usize>b * Hb + jo, 8 + b, cnt);
+    }
+  }
+}
+
+/** gates r z n at gp + b·st; dXG, dHG blocks at xp, hp + b·st; ghn, hPrev, dh (updated) at their pointers. */
+// @ts-ignore: decorator
+@inline function gruBackBody<T>(gp: usize, st: usize, ghp: usize, hpp: usize, dhp: usize, xp: usize, hp: usize): void {
+  const one = splat<T>(1.0);
+  const rg = v128.load(gp);
+  const z = v128.load(gp + st);
+  const n = v128.load(gp + 2 * st);
+  const d = v128.load(dhp);
+  const dnPre = v128.mul<T>(v128.mul<T>(d, v128.sub<T>(one, z)), v128.sub<T>(one, v128.mul<T>(n, n)));
+  const dzPre = v128.mul<T>(v128.mul<T>(v128.mul<T>(d, v128.sub<T>(v128.load(hpp), n)), z), v128.sub<T>(one, z));
+  const drPre = v128.mul<T>(v128.mul<T>(v128.mul<T>(dnPre, v128.load(ghp)), rg), v128.sub<T>(one, rg));
+  v128.store(xp, drPre);
+  v128.store(xp + st, dzPre);
+  v128.store(xp + 2 * st, dnPre);
+  v128.store(hp, drPre);
+  v128.store(hp + st, dzPre);
+  v128.store(hp + 2 * st, v128.mul<T>(dnPre, rg));
+  v128.store(dhp, v128.mul<T>(d, z));
+}
+
+function gruCellBackward<T>(rows: i32, H: i32, gates: usize, ghn: usize, hPrev: usize, dh: usize, dXG: usize, dHG: usize): void {
+  const Lw = L<T>();
+  const sz = sizeof<T>();
+  const Hb = <usize>H * sz;
+  const H4 = H & ~(Lw - 1);
+  const cnt = H - H4;
+  for (let r = 0; r < rows; r++) {
+    const gr = gates + <usize>r * 3 * Hb;
+    const xr = dXG + <usize>r * 3 * Hb;
+    const hhr = dHG + <usize>r * 3 * Hb;
+    const hr = <usize>r * Hb;
+    for (let j = 0; j < H4; j += Lw) {
+      const jo = <usize>j * sz;
+      gruBackBody<T>(gr + jo, Hb, ghn + hr + jo, hPrev + hr + jo, dh + hr + jo, xr + jo, hhr + jo);
+    }
+    if (cnt > 0) {
+      const jo = <usize>H4 * sz;
+      for (let b = 0; b < 3; b++) gather<T>(b, gr + <usize>b * Hb + jo, cnt);
+      gather<T>(3, ghn + hr + jo, cnt);
+      gather<T>(4, hPrev + hr + jo, cnt);
+      gather<T>(5, dh + hr + jo, cnt);
+      gruBackBody<T>(slot(0), 16, slot(3), slot(4), slot(5), slot(6), slot(9));
+      scatter<T>(dh + hr + jo, 5, cnt);
+      for (let b = 0; b < 3; b++) {
+        scatter<T>(xr + <usize>b * Hb + jo, 6 + b, cnt);
+        scatter<T>(hhr + <usize>b * Hb + jo, 9 + b, cnt);
+      }
+    }
+  }
+}
+
+export function rnn_cell_backward_f32(rows: i32, H: i32, relu: bool, h: usize, hLd: i32, dh: usize, dG: usize): void {
+  rnnCellBackward<f32>(rows, H, relu, h, hLd, dh, dG);
+}
+export function rnn_cell_backward_f64(rows: i32, H: i32, relu: bool, h: usize, hLd: i32, dh: usize, dG: usize): void {
+  rnnCellBackward<f64>(rows, H, relu, h, hLd, dh, dG);
+}
+export function lstm_cell_backward_f32(rows: i32, H: i32, gates: usize, c: usize, cPrev: usize, dh: usize, dc: usize, dG: usize): void {
+  lstmCellBackward<f32>(rows, H, gates, c, cPrev, dh, dc, dG);
+}
+export function lstm_cell_backward_f64(rows: i32, H: i32, gates: usize, c: usize, cPrev: usize, dh: usize, dc: usize, dG: usize): void {
+  lstmCellBackward<f64>(rows, H, gates, c, cPrev, dh, dc, dG);
+}
+export function gru_cell_backward_f32(rows: i32, H: i32, gates: usize, ghn: usize, hPrev: usize, dh: usize, dXG: usize, dHG: usize): void {
+  gruCellBackward<f32>(rows, H, gates, ghn, hPrev, dh, dXG, dHG);
+}
+export function gru_cell_backward_f64(rows: i32, H: i32, gates: usize, ghn: usize, hPrev: usize, dh: usize, dXG: usize, dHG: usize): void {
+  gruCellBackward<f64>(rows, H, gates, ghn, hPrev, dh, dXG, dHG);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers for the layer loops
+
+/** dst[i] += src[i] for n elements. */
+function addTo<T>(dst: usize, src: usize, n: i32): void {
+  const Lw = L<T>();
+  const sz = sizeof<T>();
+  for (let i = 0; i < n; i += Lw) {
+    const cnt = min(Lw, n - i);
+    const o = <usize>i * sz;
+    stp<T>(dst + o, v128.add<T>(ldp<T>(dst + o, cnt), ldp<T>(src + o, cnt)), cnt);
+  }
+}
+
+/** out[j] = Σ_r m[r·cols + j]: bias gradients. */
+function colSum<T>(m: usize, rows: i32, cols: i32, out: usize): void {
+  const sz = sizeof<T>();
+  for (let j = 0; j < cols; j++) store<T>(out + <usize>j * sz, <T>0);
+  for (let r = 0; r < rows; r++) addTo<T>(out, m + <usize>r * <usize>cols * sz, cols);
+}
+
+export function add_f32(dst: usize, src: usize, n: i32): void {
+  addTo<f32>(dst, src, n);
+}
+export function add_f64(dst: usize, src: usize, n: i32): void {
+  addTo<f64>(dst, src, n);
+}
+export function colsum_f32(m: usize, rows: i32, cols: i32, out: usize): void {
+  colSum<f32>(m, rows, cols, out);
+}
+export function colsum_f64(m: usize, rows: i32, cols: i32, out: usize): void {
+  colSum<f64>(m, rows, cols, out);
+}
+
+export function heap_base(): usize {
+  return (__heap_base + 15) & ~15;
+}

@@ -1,0 +1,167 @@
+// npm run bench: rnnkit's own workloads, then (where ../shared/bench-peers exists) the side-by-side
+// table beside PyTorch, ONNX Runtime and TensorFlow.js from the shared harness.
+//
+//   npm run bench                          own workloads, then every peer at 1 thread (~5 min)
+//   npm run bench -- --no-peers            own workloads only
+//   npm run bench -- --peers-only --only torch,rnnkit --reps 5   (the rest goes to the harness)
+//
+// Own workloads: the harness's shapes with random weights (forward and train step), packed vs
+// padded sequences of uneven lengths (a packed batch costs its real rows), and the streaming cost of
+// one LSTMCell step; RSS after each workload (the largest so far). Median and spread of timed reps
+// after warm-up; machine and kernels named. The
+// kernels are rnnkit's default (WebAssembly SIMD); RNNKIT_KERNELS=ts forces the reference.
+
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { kernels, manualSeed, nn, noGrad, randn, type Tensor } from "../src/index.js";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const args = process.argv.slice(2);
+const noPeers = args.includes("--no-peers");
+const peersOnly = args.includes("--peers-only");
+const harnessArgs = args.filter((a) => a !== "--no-peers" && a !== "--peers-only");
+
+function stats(
+  fn: () => void,
+  minMs = 1500,
+  maxReps = 50,
+): { median: number; lo: number; hi: number; n: number } {
+  const t0 = performance.now();
+  for (let i = 0; i < 3 && performance.now() - t0 < minMs / 2; i++) fn();
+  const times: number[] = [];
+  const t1 = performance.now();
+  while (times.length < 3 || (times.length < maxReps && performance.now() - t1 < minMs)) {
+    const s = performance.now();
+    fn();
+    times.push(performance.now() - s);
+  }
+  times.sort((a, b) => a - b);
+  return {
+    median: times[times.length >> 1]!,
+    lo: times[Math.floor(times.length * 0.1)]!,
+    hi: times[Math.ceil(times.length * 0.9) - 1]!,
+    n: times.length,
+  };
+}
+
+const fmt = (s: { median: number; lo: number; hi: number; n: number }) =>
+  `${s.median.toFixed(3).padStart(9)} ms  [p10 ${s.lo.toFixed(3)}, p90 ${s.hi.toFixed(3)}, n=${s.n}]`;
+
+interface Workload {
+  id: string;
+  mode: "forward" | "train";
+  cell: "lstm" | "gru" | "rnn";
+  input_size: number;
+  hidden_size: number;
+  num_layers: number;
+  bidirectional: boolean;
+  batch: number;
+  seq_len: number;
+}
+
+type Rnn = InstanceType<typeof nn.LSTM> | InstanceType<typeof nn.GRU> | InstanceType<typeof nn.RNN>;
+
+function make(w: Workload): Rnn {
+  const o = {
+    inputSize: w.input_size,
+    hiddenSize: w.hidden_size,
+    numLayers: w.num_layers,
+    bidirectional: w.bidirectional,
+  };
+  return w.cell === "lstm" ? new nn.LSTM(o) : w.cell === "gru" ? new nn.GRU(o) : new nn.RNN(o);
+}
+
+function flops(w: Workload): number {
+  const G = { lstm: 4, gru: 3, rnn: 1 }[w.cell];
+  const D = w.bidirectional ? 2 : 1;
+  let f = 0;
+  for (let l = 0; l < w.num_layers; l++) {
+    const I = l === 0 ? w.input_size : D * w.hidden_size;
+    f += D * w.seq_len * 2 * w.batch * G * w.hidden_size * (I + w.hidden_size);
+  }
+  return w.mode === "train" ? 3 * f : f;
+}
+
+const forward = (m: Rnn, x: Tensor | InstanceType<typeof nn.utils.rnn.PackedSequence>) =>
+  (m.forward as (x: unknown) => [unknown, unknown])(x);
+
+function ownWorkloads(): void {
+  const k = kernels();
+  console.log(`rnnkit's own workloads: ${cpus()[0]?.model ?? "unknown CPU"}, Node ${process.version}`);
+  console.log(`kernels: ${k.name} (${k.detail}), 1 thread, float32, random weights\n`);
+  const file = join(root, "bench", "workloads.json");
+  const { workloads } = JSON.parse(readFileSync(file, "utf8")) as { workloads: Workload[] };
+  manualSeed(0);
+  for (const w of workloads) {
+    const m = make(w);
+    const x = randn([w.seq_len, w.batch, w.input_size]);
+    let s: ReturnType<typeof stats>;
+    if (w.mode === "forward") {
+      m.eval();
+      s = stats(() => noGrad(() => forward(m, x)));
+    } else {
+      const params = [...m.parameters()];
+      s = stats(() => {
+        m.zeroGrad();
+        const [y] = forward(m, x) as unknown as [Tensor];
+        y.mul(y).sum().backward();
+        for (const p of params) {
+          const d = p.data;
+          const g = p.grad!.data;
+          for (let i = 0; i < d.length; i++) d[i]! -= 1e-4 * g[i]!;
+        }
+      });
+    }
+    const gf = flops(w) / s.median / 1e6;
+    const rss = process.memoryUsage().rss / 2 ** 20;
+    console.log(
+      `${w.id.padEnd(14)} ${w.mode.padEnd(8)} ${fmt(s)}  ${gf.toFixed(1).padStart(5)} GFLOP/s  RSS ${rss.toFixed(0)} MB`,
+    );
+  }
+
+  // Packed vs padded: 16 sequences, lengths 10..100, LSTM I=80 H=256.
+  console.log("\npacked vs padded (LSTM I=80 H=256, B=16, T=100, lengths 100, 94, ..., 10):");
+  const B = 16;
+  const T = 100;
+  const lengths = Array.from({ length: B }, (_, i) => Math.round(T - (i * (T - 10)) / (B - 1)));
+  const real = lengths.reduce((a, b) => a + b, 0);
+  const lstm = new nn.LSTM({ inputSize: 80, hiddenSize: 256 }).eval();
+  const x = randn([T, B, 80]);
+  const padded = stats(() => noGrad(() => forward(lstm, x)));
+  const packed = nn.utils.rnn.packPaddedSequence(x, lengths);
+  const packedT = stats(() => noGrad(() => forward(lstm, packed)));
+  console.log(`  padded (B×T = ${B * T} rows)      ${fmt(padded)}`);
+  console.log(`  packed (Σ lengths = ${real} rows)  ${fmt(packedT)}`);
+  console.log(
+    `  packed / padded time ${(packedT.median / padded.median).toFixed(2)}, work ratio ${(real / (B * T)).toFixed(2)}`,
+  );
+
+  // Streaming: one LSTMCell step, H = 128, batch 1.
+  const cell = new nn.LSTMCell({ inputSize: 64, hiddenSize: 128 }).eval();
+  const xi = randn([1, 64]);
+  let state: [Tensor, Tensor] = [randn([1, 128]), randn([1, 128])];
+  const steps = 1000;
+  const st = stats(() =>
+    noGrad(() => {
+      for (let i = 0; i < steps; i++) state = cell.forward(xi, state) as [Tensor, Tensor];
+    }),
+  );
+  console.log(
+    `\nstreaming: LSTMCell(64, 128) one step at batch 1: ${((st.median * 1000) / steps).toFixed(2)} µs per step`,
+  );
+}
+
+if (!peersOnly) ownWorkloads();
+
+const harness = join(root, "..", "shared", "bench-peers", "run");
+if (!noPeers) {
+  if (existsSync(harness)) {
+    const extra = harnessArgs.includes("--threads") ? harnessArgs : ["--threads", "1", ...harnessArgs];
+    console.log(`\nside by side: ${harness} --project ${root} ${extra.join(" ")}`);
+    const r = spawnSync(harness, ["--project", root, ...extra], { stdio: "inherit" });
+    process.exitCode = r.status ?? 1;
+  } else console.log(`\n(no ${harness}: side-by-side table skipped)`);
+}

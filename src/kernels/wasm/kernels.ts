@@ -1,0 +1,157 @@
+// The WebAssembly SIMD implementation of the kernel contract (kernels layer). Each contract call
+// copies its operands into the instance's memory, runs there and copies the results back: fine for
+// one call, too slow per time step, which is why the layers run whole (layer.ts) when dispatched
+// through runLayer / runLayerBackward.
+
+import { checkBounds } from "../ts/gemm.js";
+import type { F, Kernels } from "../types.js";
+import { getRows, type Ops, putRows, type Wasm } from "./instance.js";
+import { layerBackward, layerForward } from "./layer.js";
+
+export function makeWasmKernels(w: Wasm): Kernels {
+  const opsOf = (x: F): Ops => (x instanceof Float64Array ? w.f64ops : w.f32ops);
+  const sizeOf = (x: F) => (x instanceof Float64Array ? 8 : 4);
+  /** Begins a call holding these element counts; returns their pointers and the memory view. */
+  const frame = (x: F, counts: readonly number[], extraBytes = 0) => {
+    const sz = sizeOf(x);
+    let total = extraBytes;
+    for (const n of counts) total += n * sz;
+    w.begin(total, counts.length + 1);
+    const ptrs = counts.map((n) => w.take(n * sz));
+    return { ptrs, mem: w.view(x instanceof Float64Array) };
+  };
+  const sameType = (x: F, ...ys: (F | null)[]) => {
+    for (const y of ys)
+      if (y && y.constructor !== x.constructor)
+        throw new TypeError("rnnkit internal error: wasm kernels need every array of one dtype");
+  };
+
+  return {
+    name: "wasm-simd",
+    detail: `WebAssembly ${w.variant === "relaxed-simd" ? "relaxed SIMD (FMA)" : "SIMD (mul + add)"}, AssemblyScript`,
+    gemm(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc) {
+      const aRows = transA ? k : m;
+      const aCols = transA ? m : k;
+      const bRows = transB ? n : k;
+      const bCols = transB ? k : n;
+      checkBounds("A", a, aOff, aRows, aCols, lda);
+      checkBounds("B", b, bOff, bRows, bCols, ldb);
+      checkBounds("C", c, cOff, m, n, ldc);
+      sameType(c, a, b);
+      if (m === 0 || n === 0) return;
+      if (k === 0) {
+        if (beta === 0) for (let i = 0; i < m; i++) c.fill(0, cOff + i * ldc, cOff + i * ldc + n);
+        return;
+      }
+      const o = opsOf(c);
+      const scratch = w.ex.gemm_scratch(o.f64, transA, m, n, k);
+      const { ptrs, mem } = frame(c, [aRows * aCols, bRows * bCols, m * n], scratch);
+      const [pa, pb, pc] = ptrs as [number, number, number];
+      const ps = w.take(scratch);
+      putRows(mem, pa, a, aOff, aRows, aCols, lda);
+      putRows(mem, pb, b, bOff, bRows, bCols, ldb);
+      if (beta === 1) putRows(mem, pc, c, cOff, m, n, ldc);
+      o.gemm(transA, transB, m, n, k, pa, aCols, pb, bCols, beta, pc, n, ps);
+      getRows(mem, pc, c, cOff, m, n, ldc);
+    },
+
+    rnnCell(rows, H, relu, xg, xgOff, hg, hgOff, h, hOff) {
+      sameType(h, xg, hg);
+      const { ptrs, mem } = frame(h, [rows * H, rows * H, rows * H]);
+      const [px, pg, ph] = ptrs as [number, number, number];
+      putRows(mem, px, xg, xgOff, 1, rows * H, rows * H);
+      putRows(mem, pg, hg, hgOff, 1, rows * H, rows * H);
+      opsOf(h).rnnCell(rows, H, relu, px, pg, ph);
+      getRows(mem, ph, h, hOff, 1, rows * H, rows * H);
+    },
+
+    lstmCell(rows, H, xg, xgOff, hg, hgOff, c, cOff, hOut, hOutOff) {
+      sameType(c, xg, hg, hOut);
+      const G = 4 * H;
+      const { ptrs, mem } = frame(c, [rows * G, rows * G, rows * H, rows * H]);
+      const [px, pg, pc, ph] = ptrs as [number, number, number, number];
+      putRows(mem, px, xg, xgOff, 1, rows * G, rows * G);
+      putRows(mem, pg, hg, hgOff, 1, rows * G, rows * G);
+      putRows(mem, pc, c, cOff, 1, rows * H, rows * H);
+      opsOf(c).lstmCell(rows, H, px, pg, pc, ph);
+      getRows(mem, px, xg, xgOff, 1, rows * G, rows * G);
+      getRows(mem, pc, c, cOff, 1, rows * H, rows * H);
+      getRows(mem, ph, hOut, hOutOff, 1, rows * H, rows * H);
+    },
+
+    gruCell(rows, H, xg, xgOff, hg, hgOff, bHh, bHhOff, h, hOff) {
+      sameType(h, xg, hg, bHh);
+      const G = 3 * H;
+      const { ptrs, mem } = frame(h, [rows * G, rows * G, G, rows * H]);
+      const [px, pg, pb, ph] = ptrs as [number, number, number, number];
+      putRows(mem, px, xg, xgOff, 1, rows * G, rows * G);
+      putRows(mem, pg, hg, hgOff, 1, rows * G, rows * G);
+      if (bHh) putRows(mem, pb, bHh, bHhOff, 1, G, G);
+      putRows(mem, ph, h, hOff, 1, rows * H, rows * H);
+      opsOf(h).gruCell(rows, H, px, pg, pb, bHh !== null, ph);
+      getRows(mem, px, xg, xgOff, 1, rows * G, rows * G);
+      getRows(mem, pg, hg, hgOff, 1, rows * G, rows * G);
+      getRows(mem, ph, h, hOff, 1, rows * H, rows * H);
+    },
+
+    rnnCellBackward(rows, H, relu, h, hOff, hLd, dh, dhOff, dG, dGOff) {
+      sameType(dG, h, dh);
+      const { ptrs, mem } = frame(dG, [rows * H, rows * H, rows * H]);
+      const [ph, pd, pg] = ptrs as [number, number, number];
+      putRows(mem, ph, h, hOff, rows, H, hLd);
+      putRows(mem, pd, dh, dhOff, 1, rows * H, rows * H);
+      opsOf(dG).rnnCellBackward(rows, H, relu, ph, H, pd, pg);
+      getRows(mem, pg, dG, dGOff, 1, rows * H, rows * H);
+    },
+
+    lstmCellBackward(rows, H, gates, gatesOff, c, cOff, cPrev, cPrevOff, dh, dhOff, dc, dcOff, dG, dGOff) {
+      sameType(dG, gates, c, cPrev, dh, dc);
+      const G = 4 * H;
+      const n = rows * H;
+      const { ptrs, mem } = frame(dG, [rows * G, n, n, n, n, rows * G]);
+      const [pgates, pc, pcp, pdh, pdc, pdg] = ptrs as [number, number, number, number, number, number];
+      putRows(mem, pgates, gates, gatesOff, 1, rows * G, rows * G);
+      putRows(mem, pc, c, cOff, 1, n, n);
+      putRows(mem, pcp, cPrev, cPrevOff, 1, n, n);
+      putRows(mem, pdh, dh, dhOff, 1, n, n);
+      putRows(mem, pdc, dc, dcOff, 1, n, n);
+      opsOf(dG).lstmCellBackward(rows, H, pgates, pc, pcp, pdh, pdc, pdg);
+      getRows(mem, pdc, dc, dcOff, 1, n, n);
+      getRows(mem, pdg, dG, dGOff, 1, rows * G, rows * G);
+    },
+
+    gruCellBackward(
+      rows,
+      H,
+      gates,
+      gatesOff,
+      ghn,
+      ghnOff,
+      hPrev,
+      hPrevOff,
+      dh,
+      dhOff,
+      dXG,
+      dXGOff,
+      dHG,
+      dHGOff,
+    ) {
+      sameType(dXG, gates, ghn, hPrev, dh, dHG);
+      const G = 3 * H;
+      const n = rows * H;
+      const { ptrs, mem } = frame(dXG, [rows * G, n, n, n, rows * G, rows * G]);
+      const [pgates, pghn, php, pdh, pdx, pdhg] = ptrs as [number, number, number, number, number, number];
+      putRows(mem, pgates, gates, gatesOff, 1, rows * G, rows * G);
+      putRows(mem, pghn, ghn, ghnOff, 1, n, n);
+      putRows(mem, php, hPrev, hPrevOff, 1, n, n);
+      putRows(mem, pdh, dh, dhOff, 1, n, n);
+      opsOf(dXG).gruCellBackward(rows, H, pgates, pghn, php, pdh, pdx, pdhg);
+      getRows(mem, pdh, dh, dhOff, 1, n, n);
+      getRows(mem, pdx, dXG, dXGOff, 1, rows * G, rows * G);
+      getRows(mem, pdhg, dHG, dHGOff, 1, rows * G, rows * G);
+    },
+
+    layerForward: (spec, weights, run) => layerForward(w, spec, weights, run),
+    layerBackward: (spec, weights, saved, g) => layerBackward(w, spec, weights, saved, g),
+  };
+}
