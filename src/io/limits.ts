@@ -59,6 +59,9 @@ export function startLoad(
     throw new ArgumentError(where, "options.maxAllocation", "must be a number >= 0", ">= 0", maxAllocation);
   const rep = reporter(format, name ?? null);
   // A plain view of the same bytes: subclasses such as Node's Buffer change what slice() and subarray() do.
-  const plain = bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const plain =
+    bytes.constructor === Uint8Array
+      ? bytes
+      : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return { rep, budget: new Budget(maxAllocation ?? defaultMaxAllocation(bytes.length), rep), bytes: plain };
 }

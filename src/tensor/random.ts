@@ -48,11 +48,28 @@ export class Generator {
 
   setState(state: GeneratorState): this {
     const w = state?.words;
-    if (!Array.isArray(w) || w.length !== 4 || !w.every((x) => Number.isInteger(x)) || w.every((x) => (x | 0) === 0))
-      throw new ArgumentError("Generator.setState", "state.words", "must be four integers, not all zero", "[s0, s1, s2, s3]", w);
+    if (
+      !Array.isArray(w) ||
+      w.length !== 4 ||
+      !w.every((x) => Number.isInteger(x)) ||
+      w.every((x) => (x | 0) === 0)
+    )
+      throw new ArgumentError(
+        "Generator.setState",
+        "state.words",
+        "must be four integers, not all zero",
+        "[s0, s1, s2, s3]",
+        w,
+      );
     const spare = state.spareNormal;
     if (spare !== null && typeof spare !== "number")
-      throw new ArgumentError("Generator.setState", "state.spareNormal", "must be a number or null", "number | null", spare);
+      throw new ArgumentError(
+        "Generator.setState",
+        "state.spareNormal",
+        "must be a number or null",
+        "number | null",
+        spare,
+      );
     [this.s0, this.s1, this.s2, this.s3] = w.map((x) => x | 0) as [number, number, number, number];
     this.spareNormal = spare;
     return this;

@@ -1,6 +1,16 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { cat, Generator, indexSelect, manualSeed, randn, stack, type Tensor, tensor, zeros } from "../../src/index.js";
+import {
+  cat,
+  Generator,
+  indexSelect,
+  manualSeed,
+  randn,
+  stack,
+  type Tensor,
+  tensor,
+  zeros,
+} from "../../src/index.js";
 
 const arr = (t: Tensor) => t.toArray();
 
@@ -172,5 +182,8 @@ test("a Generator's saved state restores its stream exactly, mid Box-Muller pair
   const a = [g.normal(), g.random(), g.nextUint32()];
   const h = new Generator(1).setState(saved);
   assert.deepEqual(a, [h.normal(), h.random(), h.nextUint32()]);
-  assert.throws(() => new Generator().setState({ words: [0, 0, 0, 0], spareNormal: null }), /state.words must be four integers, not all zero/);
+  assert.throws(
+    () => new Generator().setState({ words: [0, 0, 0, 0], spareNormal: null }),
+    /state.words must be four integers, not all zero/,
+  );
 });
