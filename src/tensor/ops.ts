@@ -184,10 +184,24 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
       shape,
     );
   if (sameShape(x.shape, shape)) return x;
-  const idx = broadcastIndex(x.shape, shape);
-  const out = allocArray(x.dtype, idx.length);
-  for (let i = 0; i < idx.length; i++) out[i] = x.data[idx[i]!]!;
+  const out = allocArray(x.dtype, numel(shape));
+  if (x.numel() === 1) out.fill(x.data[0]!);
+  else if (isTrailing(x.shape, shape)) {
+    // x repeats whole: its shape is shape's trailing dimensions (a bias over rows).
+    for (let at = 0; at < out.length; at += x.numel()) out.set(x.data, at);
+  } else {
+    const idx = broadcastIndex(x.shape, shape);
+    for (let i = 0; i < idx.length; i++) out[i] = x.data[idx[i]!]!;
+  }
   return record("ExpandBackward", [x], [new Tensor(out, shape)], ([g]) => [sumTo(g!, x.shape)]);
+}
+
+/** Whether `inner`, without its leading size-1 dimensions, equals the trailing dimensions of `shape`. */
+function isTrailing(inner: Shape, shape: Shape): boolean {
+  let k = 0;
+  while (k < inner.length && inner[k] === 1) k++;
+  const rest = inner.slice(k);
+  return rest.length <= shape.length && rest.every((d, i) => d === shape[shape.length - rest.length + i]);
 }
 
 /** Sums `g` down to `shape`, the inverse of broadcasting (the gradient of an input that was broadcast). */
@@ -227,6 +241,11 @@ function binaryForward(
   }
   const shape = broadcastShapes(where, a.shape, bt.shape);
   const out = allocArray(dtype, numel(shape));
+  if (bt.numel() === 1 && sameShape(shape, a.shape)) {
+    const s = bt.data[0]!;
+    for (let i = 0; i < out.length; i++) out[i] = f(a.data[i]!, s);
+    return new Tensor(out, shape);
+  }
   if (sameShape(a.shape, bt.shape)) {
     for (let i = 0; i < out.length; i++) out[i] = f(a.data[i]!, bt.data[i]!);
     return new Tensor(out, shape);
@@ -349,8 +368,29 @@ function reduceSum(where: string, x: Tensor, dim: number | readonly number[] | u
   const reduce = reduceDims(where, x, dim);
   const keptShape = x.shape.map((d, i) => (reduce[i] ? 1 : d));
   const acc = new Float64Array(numel(keptShape));
-  const idx = broadcastIndex(keptShape, x.shape);
-  for (let i = 0; i < x.data.length; i++) acc[idx[i]!]! += x.data[i]!;
+  const src = x.data;
+  const reduced = reduce.filter(Boolean).length;
+  if (reduced === x.ndim) {
+    // Everything: one running sum.
+    let s = 0;
+    for (let i = 0; i < src.length; i++) s += src[i]!;
+    if (acc.length > 0) acc[0] = s;
+  } else if (reduced === 1) {
+    // One dimension: [outer, size, inner] loops, no index table.
+    const d = reduce.indexOf(true);
+    const size = x.shape[d]!;
+    const inner = numel(x.shape.slice(d + 1));
+    const outer = numel(x.shape.slice(0, d));
+    for (let o = 0; o < outer; o++)
+      for (let k = 0; k < size; k++) {
+        const from = (o * size + k) * inner;
+        const to = o * inner;
+        for (let i = 0; i < inner; i++) acc[to + i]! += src[from + i]!;
+      }
+  } else {
+    const idx = broadcastIndex(keptShape, x.shape);
+    for (let i = 0; i < src.length; i++) acc[idx[i]!]! += src[i]!;
+  }
   const outShape = keepdim ? keptShape : x.shape.filter((_, i) => !reduce[i]);
   const count = x.data.length / Math.max(acc.length, 1);
   return { acc, keptShape, outShape, count };

@@ -187,3 +187,33 @@ test("a Generator's saved state restores its stream exactly, mid Box-Muller pair
     /state.words must be four integers, not all zero/,
   );
 });
+
+test("expand and sum take their fast paths and agree with the general ones", () => {
+  manualSeed(12);
+  const x = randn([3, 4, 5], { dtype: "float64" });
+  const viaGeneral = (dims: number[]) => {
+    // Reducing dims one at a time (keepdim) goes through the single-dimension path each time.
+    let y = x;
+    for (const d of dims) y = y.sum(d, true);
+    return y;
+  };
+  assert.deepEqual(
+    [...x.sum([0, 2], true).data].map((v) => v.toFixed(10)),
+    [...viaGeneral([0, 2]).data].map((v) => v.toFixed(10)),
+  );
+  assert.ok(Math.abs(x.sum().item() - viaGeneral([0, 1, 2]).item()) < 1e-12);
+  const row = tensor([1, 2, 3, 4, 5], { dtype: "float64" });
+  assert.deepEqual(arr(row.expand(2, 5)), [
+    [1, 2, 3, 4, 5],
+    [1, 2, 3, 4, 5],
+  ]);
+  assert.deepEqual(arr(tensor([[7]]).expand(2, 3)), [
+    [7, 7, 7],
+    [7, 7, 7],
+  ]);
+  assert.deepEqual(arr(tensor([[1], [2]]).expand(2, 3)), [
+    [1, 1, 1],
+    [2, 2, 2],
+  ]);
+  assert.deepEqual(arr(tensor([[1, 2]]).mul(tensor([3]))), [[3, 6]]);
+});
