@@ -316,14 +316,24 @@ function checkClassTarget(where: string, input: Tensor, target: Tensor): void {
  * (x_c − max) − logSum. Keeping the constants instead of C log-probabilities saves memory and
  * gives the same doubles.
  */
-function logSoftmaxConstants(x: ArrayLike<number>, base: number, C: number, S: number): [number, number] {
+function logSoftmaxConstants(
+  x: ArrayLike<number>,
+  base: number,
+  C: number,
+  S: number,
+  expOut: Float32Array | Float64Array | null = null,
+): [number, number] {
   let max = Number.NEGATIVE_INFINITY;
   for (let c = 0; c < C; c++) {
     const v = x[base + c * S]!;
     if (v > max || Number.isNaN(v)) max = v;
   }
   let sum = 0;
-  for (let c = 0; c < C; c++) sum += Math.exp(x[base + c * S]! - max);
+  for (let c = 0; c < C; c++) {
+    const e = Math.exp(x[base + c * S]! - max);
+    if (expOut) expOut[base + c * S] = e;
+    sum += e;
+  }
   return [max, Math.log(sum)];
 }
 
@@ -356,6 +366,8 @@ function classIndexLoss(
   const isCE = kind === "cross_entropy";
   const rowMax = isCE ? new Float64Array(N * S) : null;
   const rowLogSum = isCE ? new Float64Array(N * S) : null;
+  // e^(x − max) per logit, kept for backward's softmax (one exp per logit in all, not two).
+  const expX = isCE ? (allocArray(input.dtype, x.length) as Float32Array | Float64Array) : null;
   let wSum = 0;
   if (w) for (let c = 0; c < C; c++) wSum += w[c]!;
   else wSum = C;
@@ -379,7 +391,7 @@ function classIndexLoss(
       const wt = w ? w[tc]! : 1;
       let loss: number;
       if (rowMax && rowLogSum) {
-        const [max, logSum] = logSoftmaxConstants(x, base, C, S);
+        const [max, logSum] = logSoftmaxConstants(x, base, C, S, expX);
         rowMax[pos] = max;
         rowLogSum[pos] = logSum;
         loss = -wt * (x[base + tc * S]! - max - logSum);
@@ -410,15 +422,14 @@ function classIndexLoss(
           gx[base + tc * S] = -wt * kp;
           continue;
         }
-        const max = rowMax[pos]!;
-        const logSum = rowLogSum[pos]!;
+        const inverseSum = Math.exp(-rowLogSum[pos]!);
         // d/dx_c of Σ_j a_j·(−lsm_j) is A·softmax_c − a_c, with a = (1 − ε)·w[t]·e_t + (ε/C)·w.
         const onTarget = (1 - eps) * wt;
         const spread = eps / C;
         const A = onTarget + spread * wSum;
         for (let c = 0; c < C; c++) {
           const a = (eps > 0 ? spread * (w ? w[c]! : 1) : 0) + (c === tc ? onTarget : 0);
-          gx[base + c * S] = kp * (A * Math.exp(x[base + c * S]! - max - logSum) - a);
+          gx[base + c * S] = kp * (A * expX![base + c * S]! * inverseSum - a);
         }
       }
     return [new Tensor(gx, input.shape)];
