@@ -2,6 +2,12 @@
 // relaxed SIMD (FMA). Writes them base64-embedded into src/kernels/wasm/binary.generated.ts (git-
 // ignored), so that src/ loads them in Node and browsers without file access. Skips the work when
 // the generated file is newer than every input. `node asm/build.mjs --force` rebuilds anyway.
+//
+// The modules import their memory, declared shared (threads: every thread instantiates the module
+// over one shared memory, src/kernels/wasm/threads.ts); where shared memory is unavailable the
+// loader flips the import's limits flag to non-shared (no atomic instructions are used, so that is
+// all the difference). --zeroFilledMemory drops the zero data segments, so instantiating in a
+// worker writes no memory another thread uses (see the top of asm/kernels.ts).
 
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -27,6 +33,9 @@ if (!force && existsSync(out)) {
 }
 
 const asc = join(root, "node_modules", "assemblyscript", "bin", "asc.js");
+// The memory's maximum (64 KiB pages): 4 GiB, all wasm32 addresses. A shared memory reserves its
+// maximum up front (virtual address space only); src/kernels/wasm/instance.ts creates the memory.
+const MAX_PAGES = 65536;
 const tmp = mkdtempSync(join(tmpdir(), "rnnkit-asc-"));
 const common = [
   source,
@@ -36,6 +45,11 @@ const common = [
   "--noAssert",
   "--initialMemory",
   "1",
+  "--maximumMemory",
+  String(MAX_PAGES),
+  "--importMemory",
+  "--sharedMemory",
+  "--zeroFilledMemory",
   "--exportRuntime",
   "false",
   "--use",
@@ -43,7 +57,7 @@ const common = [
   "--disableWarning",
   "201",
 ];
-const variants = { simd: "simd", relaxed: "simd,relaxed-simd" };
+const variants = { simd: "simd,threads", relaxed: "simd,relaxed-simd,threads" };
 const bytes = {};
 try {
   for (const [name, features] of Object.entries(variants)) {
@@ -66,6 +80,9 @@ export const SIMD_WASM = "${bytes.simd.toString("base64")}";
 
 /** The same kernels built with relaxed SIMD (relaxed_madd), base64. */
 export const RELAXED_WASM = "${bytes.relaxed.toString("base64")}";
+
+/** The memory's maximum in 64 KiB pages, as the modules declare it. */
+export const MAX_PAGES = ${MAX_PAGES};
 `;
 writeFileSync(out, text);
 console.error(`asm/build.mjs: ${out} (simd ${bytes.simd.length} B, relaxed ${bytes.relaxed.length} B)`);

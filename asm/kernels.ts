@@ -41,8 +41,16 @@
   return v128.add<T>(v128.mul<T>(a, b), c);
 }
 
-// 16-byte aligned scratch for partial vectors and edge tiles.
-const TMP: usize = memory.data(1024, 16);
+// Threads: every thread runs its own instance of this module over one shared memory, so all
+// mutable state a kernel touches must be per thread. That is only the scratch below (TMP, TAIL):
+// the main thread's instance uses the static blocks, a worker's is pointed at its own block by
+// set_scratch. KT (the activation constants) is written once, by init() on the main thread, and
+// only read afterwards. The module has no start function and, built with --zeroFilledMemory, no
+// data segments but musl's exp table (constant bytes), so instantiating it in a worker never
+// writes memory another thread is using.
+
+// 16-byte aligned scratch for partial vectors and edge tiles (1024 bytes).
+let TMP: usize = memory.data(1024, 16);
 
 /** Loads cnt ≤ L elements (the rest zero). */
 // @ts-ignore: decorator
@@ -75,8 +83,8 @@ const TMP: usize = memory.data(1024, 16);
 
 // V8 rebuilds every v128.const at each use (three instructions each, ../shared/notes/wasm-simd.md),
 // and binaryen folds constants held in locals back into v128.const: so the activations read their
-// constants from this table (one load each, often folded into the arithmetic). Written once by the
-// module's start function.
+// constants from this table (one load each, often folded into the arithmetic). Written once by
+// init().
 const KT: usize = memory.data(16 * 24, 16);
 const K_LO = 0;
 const K_HI = 1;
@@ -94,28 +102,31 @@ const K_SIGN = 21;
 function kset(i: i32, x: f32): void {
   v128.store(KT + (<usize>i << 4), f32x4.splat(x));
 }
-kset(K_LO, -104.0);
-kset(K_HI, 89.0);
-kset(K_MAGIC, 12582912.0); // 1.5·2^23
-kset(K_LOG2E, 1.44269504088896341);
-kset(K_LN2HI, -0.693359375);
-kset(K_LN2LO, 2.12194440e-4);
-kset(K_P0, 1.9875691500e-4);
-kset(K_P0 + 1, 1.3981999507e-3);
-kset(K_P0 + 2, 8.3334519073e-3);
-kset(K_P0 + 3, 4.1665795894e-2);
-kset(K_P0 + 4, 1.6666665459e-1);
-kset(K_P0 + 5, 5.0000001201e-1);
-kset(K_ONE, 1.0);
-v128.store(KT + (<usize>K_E127 << 4), i32x4.splat(127));
-kset(K_T0, -5.70498872745e-3);
-kset(K_T0 + 1, 2.06390887954e-2);
-kset(K_T0 + 2, -5.37397155531e-2);
-kset(K_T0 + 3, 1.33314422036e-1);
-kset(K_T0 + 4, -3.33332819422e-1);
-kset(K_TWO, 2.0);
-kset(K_SMALL, 0.625);
-v128.store(KT + (<usize>K_SIGN << 4), i32x4.splat(0x80000000));
+/** Writes the constant table: once, by the loader, before any kernel runs (never by workers). */
+export function init(): void {
+  kset(K_LO, -104.0);
+  kset(K_HI, 89.0);
+  kset(K_MAGIC, 12582912.0); // 1.5·2^23
+  kset(K_LOG2E, 1.44269504088896341);
+  kset(K_LN2HI, -0.693359375);
+  kset(K_LN2LO, 2.12194440e-4);
+  kset(K_P0, 1.9875691500e-4);
+  kset(K_P0 + 1, 1.3981999507e-3);
+  kset(K_P0 + 2, 8.3334519073e-3);
+  kset(K_P0 + 3, 4.1665795894e-2);
+  kset(K_P0 + 4, 1.6666665459e-1);
+  kset(K_P0 + 5, 5.0000001201e-1);
+  kset(K_ONE, 1.0);
+  v128.store(KT + (<usize>K_E127 << 4), i32x4.splat(127));
+  kset(K_T0, -5.70498872745e-3);
+  kset(K_T0 + 1, 2.06390887954e-2);
+  kset(K_T0 + 2, -5.37397155531e-2);
+  kset(K_T0 + 3, 1.33314422036e-1);
+  kset(K_T0 + 4, -3.33332819422e-1);
+  kset(K_TWO, 2.0);
+  kset(K_SMALL, 0.625);
+  v128.store(KT + (<usize>K_SIGN << 4), i32x4.splat(0x80000000));
+}
 
 // @ts-ignore: decorator
 @inline function K(i: i32): v128 {
@@ -303,21 +314,24 @@ function transposeA<T>(m: i32, k: i32, a: usize, lda: i32, dst: usize): void {
   for (let jj = 0; jj < w; jj++) store<T>(c + <usize>jj * sz, load<T>(TMP + off + <usize>jj * sz));
 }
 
-/** C[4 rows, one panel] (w ≤ NR valid columns) = β·C + A[4 rows]·panel. Row pointers in bytes. */
-function tile4x1<T>(k: i32, a: usize, ldaB: usize, bp: usize, c: usize, ldcB: usize, w: i32, beta: i32): void {
+/**
+ * C[4 rows, one panel] (w ≤ NR valid columns) = β·C0 + A[4 rows]·panel, where C0 is read at ci with
+ * row stride ldiB (ci = c for β·C; ldiB = 0 broadcasts a bias row). Row strides in bytes.
+ */
+function tile4x1<T>(k: i32, a: usize, ldaB: usize, bp: usize, c: usize, ldcB: usize, w: i32, beta: i32, ci: usize, ldiB: usize): void {
   const NR = 2 * L<T>();
   const sz = sizeof<T>();
   let c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128, c30: v128, c31: v128;
   const full = w == NR;
   if (full && beta != 0) {
-    c00 = v128.load(c);
-    c01 = v128.load(c, 16);
-    c10 = v128.load(c + ldcB);
-    c11 = v128.load(c + ldcB, 16);
-    c20 = v128.load(c + 2 * ldcB);
-    c21 = v128.load(c + 2 * ldcB, 16);
-    c30 = v128.load(c + 3 * ldcB);
-    c31 = v128.load(c + 3 * ldcB, 16);
+    c00 = v128.load(ci);
+    c01 = v128.load(ci, 16);
+    c10 = v128.load(ci + ldiB);
+    c11 = v128.load(ci + ldiB, 16);
+    c20 = v128.load(ci + 2 * ldiB);
+    c21 = v128.load(ci + 2 * ldiB, 16);
+    c30 = v128.load(ci + 3 * ldiB);
+    c31 = v128.load(ci + 3 * ldiB, 16);
   } else if (beta == 0) {
     c00 = v128.splat<i32>(0);
     c01 = c00;
@@ -328,10 +342,10 @@ function tile4x1<T>(k: i32, a: usize, ldaB: usize, bp: usize, c: usize, ldcB: us
     c30 = c00;
     c31 = c00;
   } else {
-    loadCRow<T>(c, w, beta, 0);
-    loadCRow<T>(c + ldcB, w, beta, 32);
-    loadCRow<T>(c + 2 * ldcB, w, beta, 64);
-    loadCRow<T>(c + 3 * ldcB, w, beta, 96);
+    loadCRow<T>(ci, w, beta, 0);
+    loadCRow<T>(ci + ldiB, w, beta, 32);
+    loadCRow<T>(ci + 2 * ldiB, w, beta, 64);
+    loadCRow<T>(ci + 3 * ldiB, w, beta, 96);
     c00 = v128.load(TMP);
     c01 = v128.load(TMP, 16);
     c10 = v128.load(TMP, 32);
@@ -388,19 +402,19 @@ function tile4x1<T>(k: i32, a: usize, ldaB: usize, bp: usize, c: usize, ldcB: us
   }
 }
 
-/** C[1 row, 3 full panels] = β·C + a·panels (panel stride psB bytes): 6 accumulators, no spills. */
-function tile1x3<T>(k: i32, a: usize, bp: usize, psB: usize, c: usize, beta: i32): void {
+/** C[1 row, 3 full panels] = β·C0 + a·panels (panel stride psB bytes, C0 at ci): 6 accumulators, no spills. */
+function tile1x3<T>(k: i32, a: usize, bp: usize, psB: usize, c: usize, beta: i32, ci: usize): void {
   const NR = 2 * L<T>();
   const sz = sizeof<T>();
   let c0: v128, c1: v128, c2: v128, c3: v128, c4: v128, c5: v128;
   const pw = <usize>NR * sz;
   if (beta != 0) {
-    c0 = v128.load(c);
-    c1 = v128.load(c, 16);
-    c2 = v128.load(c + pw);
-    c3 = v128.load(c + pw, 16);
-    c4 = v128.load(c + 2 * pw);
-    c5 = v128.load(c + 2 * pw, 16);
+    c0 = v128.load(ci);
+    c1 = v128.load(ci, 16);
+    c2 = v128.load(ci + pw);
+    c3 = v128.load(ci + pw, 16);
+    c4 = v128.load(ci + 2 * pw);
+    c5 = v128.load(ci + 2 * pw, 16);
   } else {
     c0 = v128.splat<i32>(0);
     c1 = c0;
@@ -431,45 +445,42 @@ function tile1x3<T>(k: i32, a: usize, bp: usize, psB: usize, c: usize, beta: i32
   v128.store(c + 2 * pw, c5, 16);
 }
 
-/** C[1 row, one panel] (w valid columns). */
-function tile1x1<T>(k: i32, a: usize, bp: usize, c: usize, w: i32, beta: i32): void {
+/**
+ * C[1 row, one panel] (w valid columns) = β·C0 + a·panel, C0 at ci. One accumulator chain per
+ * element, in k order, exactly as tile4x1 and tile1x3: so every element of a product has the same
+ * bits whichever tile computes it, and a product split into any row or panel ranges (threads) gives
+ * the same result as the whole.
+ */
+function tile1x1<T>(k: i32, a: usize, bp: usize, c: usize, w: i32, beta: i32, ci: usize): void {
   const NR = 2 * L<T>();
   const sz = sizeof<T>();
-  loadCRow<T>(c, w, beta, 0);
+  loadCRow<T>(ci, w, beta, 0);
   let c0 = v128.load(TMP);
   let c1 = v128.load(TMP, 16);
-  let c2 = v128.splat<i32>(0);
-  let c3 = c2;
   const end = a + <usize>k * sz;
   let b = bp;
   let p = a;
-  // Two independent accumulator pairs (even and odd k) shorten the dependency chain.
-  while (p + sz < end) {
-    const x = v128.load_splat<T>(p);
-    const y = v128.load_splat<T>(p + sz);
-    c0 = vfma<T>(x, v128.load(b), c0);
-    c1 = vfma<T>(x, v128.load(b, 16), c1);
-    c2 = vfma<T>(y, v128.load(b + <usize>NR * sz), c2);
-    c3 = vfma<T>(y, v128.load(b + <usize>NR * sz, 16), c3);
-    p += 2 * sz;
-    b += 2 * <usize>NR * sz;
-  }
-  if (p < end) {
+  while (p < end) {
     const x = v128.load_splat<T>(p);
     c0 = vfma<T>(x, v128.load(b), c0);
     c1 = vfma<T>(x, v128.load(b, 16), c1);
+    p += sz;
+    b += <usize>NR * sz;
   }
-  v128.store(TMP, v128.add<T>(c0, c2));
-  v128.store(TMP, v128.add<T>(c1, c3), 16);
+  v128.store(TMP, c0);
+  v128.store(TMP, c1, 16);
   storeCRow<T>(c, w, 0);
 }
 
 /**
- * C[m, n] = β·C + A[m, k]·op(B), A row-major (a[i·lda + p]), op(B) packed by packB at bp.
- * Rows in blocks that stay in L2, each B panel reused by every 4-row tile of the block.
+ * C[m, n] = β·C0 + A[m, k]·op(B), A row-major (a[i·lda + p]), op(B) packed by packB at bp, C0 read
+ * at ci with row stride ldi (C itself: ci = c, ldi = ldc; a bias row: ldi = 0). Rows in blocks that
+ * stay in L2, each B panel reused by every 4-row tile of the block. Each element is one FMA chain
+ * over k in order (see tile1x1): any split of the rows or panels gives the same bits.
  */
-function gemmPacked<T>(m: i32, n: i32, k: i32, a: usize, lda: i32, bp: usize, beta: i32, c: usize, ldc: i32): void {
+function gemmPackedI<T>(m: i32, n: i32, k: i32, a: usize, lda: i32, bp: usize, beta: i32, ci: usize, ldi: i32, c: usize, ldc: i32): void {
   if (m <= 0 || n <= 0) return;
+  const ldiB = <usize>ldi * sizeof<T>();
   const NR = 2 * L<T>();
   const sz = sizeof<T>();
   const panels = (n + NR - 1) / NR;
@@ -486,18 +497,25 @@ function gemmPacked<T>(m: i32, n: i32, k: i32, a: usize, lda: i32, bp: usize, be
       const w = min(NR, n - j0);
       const b = bp + <usize>jp * psB;
       for (let i = i0; i < i1; i += 4)
-        tile4x1<T>(k, a + <usize>i * ldaB, ldaB, b, c + <usize>i * ldcB + <usize>j0 * sz, ldcB, w, beta);
+        tile4x1<T>(k, a + <usize>i * ldaB, ldaB, b, c + <usize>i * ldcB + <usize>j0 * sz, ldcB, w, beta, ci + <usize>i * ldiB + <usize>j0 * sz, ldiB);
     }
   }
   const fullPanels = n / NR;
   for (let i = m4; i < m; i++) {
     const ar = a + <usize>i * ldaB;
     const cr = c + <usize>i * ldcB;
+    const cir = ci + <usize>i * ldiB;
     let jp = 0;
     for (; jp + 3 <= fullPanels; jp += 3)
-      tile1x3<T>(k, ar, bp + <usize>jp * psB, psB, cr + <usize>(jp * NR) * sz, beta);
-    for (; jp < panels; jp++) tile1x1<T>(k, ar, bp + <usize>jp * psB, cr + <usize>(jp * NR) * sz, min(NR, n - jp * NR), beta);
+      tile1x3<T>(k, ar, bp + <usize>jp * psB, psB, cr + <usize>(jp * NR) * sz, beta, cir + <usize>(jp * NR) * sz);
+    for (; jp < panels; jp++)
+      tile1x1<T>(k, ar, bp + <usize>jp * psB, cr + <usize>(jp * NR) * sz, min(NR, n - jp * NR), beta, cir + <usize>(jp * NR) * sz);
   }
+}
+
+// @ts-ignore: decorator
+@inline function gemmPacked<T>(m: i32, n: i32, k: i32, a: usize, lda: i32, bp: usize, beta: i32, c: usize, ldc: i32): void {
+  gemmPackedI<T>(m, n, k, a, lda, bp, beta, c, ldc, c, ldc);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -751,12 +769,41 @@ export function gemm_packed_f64(m: i32, n: i32, k: i32, a: usize, lda: i32, bp: 
   gemmPacked<f64>(m, n, k, a, lda, bp, beta, c, ldc);
 }
 
+/** C[m, n] = bias + A·op(B): every row starts from the bias row (what filling C with it, then β = 1, gives). */
+export function gemm_packed_bias_f32(m: i32, n: i32, k: i32, a: usize, lda: i32, bp: usize, bias: usize, c: usize, ldc: i32): void {
+  gemmPackedI<f32>(m, n, k, a, lda, bp, 1, bias, 0, c, ldc);
+}
+
+export function gemm_packed_bias_f64(m: i32, n: i32, k: i32, a: usize, lda: i32, bp: usize, bias: usize, c: usize, ldc: i32): void {
+  gemmPackedI<f64>(m, n, k, a, lda, bp, 1, bias, 0, c, ldc);
+}
+
+/** dst[m, k] = A[k, m]ᵀ (a[p·lda + i]), row-major: the transA operand of a product, for threads to split by rows. */
+export function transpose_f32(m: i32, k: i32, a: usize, lda: i32, dst: usize): void {
+  transposeA<f32>(m, k, a, lda, dst);
+}
+
+export function transpose_f64(m: i32, k: i32, a: usize, lda: i32, dst: usize): void {
+  transposeA<f64>(m, k, a, lda, dst);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Gate kernels. Each is a vector body over L columns at a time; the last H mod L columns of a row
 // run through the same body on zero-padded copies in TAIL (slot k at TAIL + 16k), so the main loop
 // has plain full-vector loads and stores only.
 
-const TAIL: usize = memory.data(16 * 16, 16);
+let TAIL: usize = memory.data(16 * 16, 16);
+
+/** Bytes of per-thread scratch a worker instance needs (TMP and TAIL). */
+export function thread_scratch_bytes(): usize {
+  return 2048;
+}
+
+/** Points this instance's scratch at p (thread_scratch_bytes, 16-byte aligned): for workers. */
+export function set_scratch(p: usize): void {
+  TMP = p;
+  TAIL = p + 1024;
+}
 
 // @ts-ignore: decorator
 @inline function slot(k: i32): usize {
@@ -1105,11 +1152,11 @@ function addTo<T>(dst: usize, src: usize, n: i32): void {
   }
 }
 
-/** out[j] = Σ_r m[r·cols + j]: bias gradients. */
-function colSum<T>(m: usize, rows: i32, cols: i32, out: usize): void {
+/** out[j] = Σ_r m[r·ld + j] for j < cols, rows in order: bias gradients (threads split the columns). */
+function colSum<T>(m: usize, rows: i32, cols: i32, ld: i32, out: usize): void {
   const sz = sizeof<T>();
   for (let j = 0; j < cols; j++) store<T>(out + <usize>j * sz, <T>0);
-  for (let r = 0; r < rows; r++) addTo<T>(out, m + <usize>r * <usize>cols * sz, cols);
+  for (let r = 0; r < rows; r++) addTo<T>(out, m + <usize>r * <usize>ld * sz, cols);
 }
 
 export function add_f32(dst: usize, src: usize, n: i32): void {
@@ -1118,11 +1165,211 @@ export function add_f32(dst: usize, src: usize, n: i32): void {
 export function add_f64(dst: usize, src: usize, n: i32): void {
   addTo<f64>(dst, src, n);
 }
-export function colsum_f32(m: usize, rows: i32, cols: i32, out: usize): void {
-  colSum<f32>(m, rows, cols, out);
+export function colsum_f32(m: usize, rows: i32, cols: i32, ld: i32, out: usize): void {
+  colSum<f32>(m, rows, cols, ld, out);
 }
-export function colsum_f64(m: usize, rows: i32, cols: i32, out: usize): void {
-  colSum<f64>(m, rows, cols, out);
+export function colsum_f64(m: usize, rows: i32, cols: i32, ld: i32, out: usize): void {
+  colSum<f64>(m, rows, cols, ld, out);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Whole time loops of one layer-direction, on the batch rows [b0, b1) (src/kernels/wasm/layer.ts
+// lays out the buffers and fills a descriptor of i32 fields, pointers as byte offsets). Batch rows
+// are independent through the whole recurrence (row b of h_t depends on row b of h_{t−1} only), so
+// threads run disjoint row ranges of the same loop with no synchronisation per step; every element
+// goes through the same arithmetic whichever range holds it (see tile1x1).
+
+// Forward descriptor fields.
+const F_KIND = 0; // 0 rnn_tanh, 1 rnn_relu, 2 lstm, 3 gru
+const F_T = 1;
+const F_H = 2;
+const F_P = 3;
+const F_REVERSE = 4;
+const F_SAVE = 5;
+const F_MODE = 6; // 0 packed panels, 1 wide panels (batch 1: GEMV), 2 weights as stored (one step)
+const F_HAS_BHH = 7;
+const F_PROJ = 8;
+const F_BS = 9; // i32 live rows per step
+const F_STARTS = 10; // i32 first packed row per step
+const F_XG = 11;
+const F_HG = 12;
+const F_HS = 13; // running h [B, P]
+const F_C = 14;
+const F_HPRE = 15;
+const F_BHH = 16;
+const F_WHH = 17;
+const F_WHR = 18;
+const F_OUT = 19;
+const F_S_HPREV = 20;
+const F_S_CPREV = 21;
+const F_S_C = 22;
+const F_S_HPRE = 23;
+const F_S_GHN = 24;
+const F_S_H = 25;
+
+// Backward descriptor fields.
+const G_KIND = 0;
+const G_T = 1;
+const G_H = 2;
+const G_P = 3;
+const G_REVERSE = 4;
+const G_WIDE = 5;
+const G_HAS_DOUT = 6;
+const G_PROJ = 7;
+const G_BS = 8;
+const G_STARTS = 9;
+const G_GATES = 10;
+const G_C = 11;
+const G_CPREV = 12;
+const G_GHN = 13;
+const G_HPREV = 14;
+const G_HSAVED = 15;
+const G_DOUT = 16;
+const G_DH = 17; // running dh [B, P]
+const G_DC = 18;
+const G_DXG = 19;
+const G_DHG = 20;
+const G_DH_ALL = 21; // dH [N, P], the gradient of each step's h (projection only)
+const G_DHPRE = 22;
+const G_WHH = 23;
+const G_WHR = 24;
+
+// @ts-ignore: decorator
+@inline function fi(d: usize, f: i32): i32 {
+  return load<i32>(d + (<usize>f << 2));
+}
+
+// @ts-ignore: decorator
+@inline function fp(d: usize, f: i32): usize {
+  return <usize>load<u32>(d + (<usize>f << 2));
+}
+
+function layerFwd<T>(d: usize, b0: i32, b1: i32): void {
+  const sz = sizeof<T>();
+  const kind = fi(d, F_KIND);
+  const T_ = fi(d, F_T);
+  const H = fi(d, F_H);
+  const P = fi(d, F_P);
+  const G = (kind == 2 ? 4 : kind == 3 ? 3 : 1) * H;
+  const Hb = <usize>H * sz;
+  const Pb = <usize>P * sz;
+  const Gb = <usize>G * sz;
+  const reverse = fi(d, F_REVERSE) != 0;
+  const save = fi(d, F_SAVE) != 0;
+  const mode = fi(d, F_MODE);
+  const hasBHh = fi(d, F_HAS_BHH) != 0;
+  const proj = fi(d, F_PROJ) != 0;
+  const bs = fp(d, F_BS);
+  const starts = fp(d, F_STARTS);
+  const xg = fp(d, F_XG);
+  const hg = fp(d, F_HG) + <usize>b0 * Gb;
+  const h = fp(d, F_HS) + <usize>b0 * Pb;
+  const c = fp(d, F_C) + <usize>b0 * Hb;
+  const hPre = fp(d, F_HPRE) + <usize>b0 * Hb;
+  const bHh = fp(d, F_BHH);
+  const wHh = fp(d, F_WHH);
+  const wHr = fp(d, F_WHR);
+  const out = fp(d, F_OUT);
+  const sHPrev = fp(d, F_S_HPREV);
+  const sCPrev = fp(d, F_S_CPREV);
+  const sC = fp(d, F_S_C);
+  const sHPre = fp(d, F_S_HPRE);
+  const sGhn = fp(d, F_S_GHN);
+  const sH = fp(d, F_S_H);
+  for (let s = 0; s < T_; s++) {
+    const t = reverse ? T_ - 1 - s : s;
+    const rows = min(b1, load<i32>(bs + (<usize>t << 2))) - b0;
+    if (rows <= 0) continue;
+    const r0 = <usize>(load<i32>(starts + (<usize>t << 2)) + b0);
+    if (save) {
+      memory.copy(sHPrev + r0 * Pb, h, <usize>rows * Pb);
+      if (kind == 2) memory.copy(sCPrev + r0 * Hb, c, <usize>rows * Hb);
+    }
+    if (mode == 2) gemmNT<T>(rows, G, P, h, P, wHh, P, 0, hg, G);
+    else if (mode == 1) gemvWide<T>(G, P, h, wHh, 0, hg);
+    else gemmPacked<T>(rows, G, P, h, P, wHh, 0, hg, G);
+    const xgr = xg + r0 * Gb;
+    if (kind == 2) {
+      if (proj) {
+        lstmCell<T>(rows, H, xgr, hg, c, hPre);
+        if (mode == 2) gemmNT<T>(rows, P, H, hPre, H, wHr, H, 0, h, P);
+        else gemmPacked<T>(rows, P, H, hPre, H, wHr, 0, h, P);
+      } else lstmCell<T>(rows, H, xgr, hg, c, h);
+    } else if (kind == 3) gruCell<T>(rows, H, xgr, hg, bHh, hasBHh, h);
+    else rnnCell<T>(rows, H, kind == 1, xgr, hg, h);
+    if (save) {
+      if (kind == 2) memory.copy(sC + r0 * Hb, c, <usize>rows * Hb);
+      if (proj) memory.copy(sHPre + r0 * Hb, hPre, <usize>rows * Hb);
+      if (kind == 3)
+        for (let r = 0; r < rows; r++) memory.copy(sGhn + (r0 + <usize>r) * Hb, hg + <usize>r * Gb + 2 * Hb, Hb);
+      if (kind < 2) memory.copy(sH + r0 * Hb, h, <usize>rows * Hb);
+    }
+    memory.copy(out + r0 * Pb, h, <usize>rows * Pb);
+  }
+}
+
+function layerBwd<T>(d: usize, b0: i32, b1: i32): void {
+  const sz = sizeof<T>();
+  const kind = fi(d, G_KIND);
+  const T_ = fi(d, G_T);
+  const H = fi(d, G_H);
+  const P = fi(d, G_P);
+  const G = (kind == 2 ? 4 : kind == 3 ? 3 : 1) * H;
+  const Hb = <usize>H * sz;
+  const Pb = <usize>P * sz;
+  const Gb = <usize>G * sz;
+  const reverse = fi(d, G_REVERSE) != 0;
+  const wide = fi(d, G_WIDE) != 0;
+  const hasDOut = fi(d, G_HAS_DOUT) != 0;
+  const proj = fi(d, G_PROJ) != 0;
+  const bs = fp(d, G_BS);
+  const starts = fp(d, G_STARTS);
+  const gates = fp(d, G_GATES);
+  const c = fp(d, G_C);
+  const cPrev = fp(d, G_CPREV);
+  const ghn = fp(d, G_GHN);
+  const hPrev = fp(d, G_HPREV);
+  const hSaved = fp(d, G_HSAVED);
+  const dOut = fp(d, G_DOUT);
+  const dh = fp(d, G_DH) + <usize>b0 * Pb;
+  const dc = fp(d, G_DC) + <usize>b0 * Hb;
+  const dXG = fp(d, G_DXG);
+  const dHG = kind == 3 ? fp(d, G_DHG) : dXG;
+  const dHall = fp(d, G_DH_ALL);
+  const dhPre = fp(d, G_DHPRE) + <usize>b0 * Hb;
+  const wHh = fp(d, G_WHH);
+  const wHr = fp(d, G_WHR);
+  for (let s = T_ - 1; s >= 0; s--) {
+    const t = reverse ? T_ - 1 - s : s;
+    const rows = min(b1, load<i32>(bs + (<usize>t << 2))) - b0;
+    if (rows <= 0) continue;
+    const r0 = <usize>(load<i32>(starts + (<usize>t << 2)) + b0);
+    if (hasDOut) addTo<T>(dh, dOut + r0 * Pb, rows * P);
+    if (kind == 2) {
+      if (proj) {
+        memory.copy(dHall + r0 * Pb, dh, <usize>rows * Pb);
+        gemmPacked<T>(rows, H, P, dh, P, wHr, 0, dhPre, H);
+      }
+      lstmCellBackward<T>(rows, H, gates + r0 * Gb, c + r0 * Hb, cPrev + r0 * Hb, proj ? dhPre : dh, dc, dXG + r0 * Gb);
+    } else if (kind == 3) gruCellBackward<T>(rows, H, gates + r0 * Gb, ghn + r0 * Hb, hPrev + r0 * Hb, dh, dXG + r0 * Gb, dHG + r0 * Gb);
+    else rnnCellBackward<T>(rows, H, kind == 1, hSaved + r0 * Hb, H, dh, dXG + r0 * Gb);
+    // dh_{t−1} = dG·W_hh (+ the direct z ⊙ dh of GRU, already in dh).
+    if (wide) gemvWide<T>(P, G, dHG + r0 * Gb, wHh, kind == 3 ? 1 : 0, dh);
+    else gemmPacked<T>(rows, P, G, dHG + r0 * Gb, G, wHh, kind == 3 ? 1 : 0, dh, P);
+  }
+}
+
+export function layer_fwd_f32(d: usize, b0: i32, b1: i32): void {
+  layerFwd<f32>(d, b0, b1);
+}
+export function layer_fwd_f64(d: usize, b0: i32, b1: i32): void {
+  layerFwd<f64>(d, b0, b1);
+}
+export function layer_bwd_f32(d: usize, b0: i32, b1: i32): void {
+  layerBwd<f32>(d, b0, b1);
+}
+export function layer_bwd_f64(d: usize, b0: i32, b1: i32): void {
+  layerBwd<f64>(d, b0, b1);
 }
 
 export function heap_base(): usize {

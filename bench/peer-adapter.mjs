@@ -5,7 +5,8 @@
 // else goes to stderr. rnnkit runs from its TypeScript sources through tsx (no build needed), with
 // the kernels rnnkit picks by itself (WebAssembly SIMD; relaxed SIMD where the engine has it: in
 // Node 20 that needs V8's --experimental-wasm-relaxed-simd, set below before anything compiles).
-// RNNKIT_KERNELS=ts|wasm and RNNKIT_WASM=simd force a choice, as in the library.
+// RNNKIT_KERNELS=ts|wasm and RNNKIT_WASM=simd force a choice, as in the library. The job's
+// `threads` goes to rnnkit's setThreads; the line reports the threads the kernels could use.
 
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -93,7 +94,9 @@ async function main() {
   const wl = job.workload;
   const { tsImport } = await import("tsx/esm/api");
   const rnnkit = await tsImport(join(root, "src", "index.ts"), import.meta.url);
-  const { nn, tensor, noGrad, kernels } = rnnkit;
+  const { nn, tensor, noGrad, kernels, setThreads, threadsReady } = rnnkit;
+  setThreads(Math.max(1, Math.floor(job.threads ?? 1)));
+  const threads = await threadsReady();
 
   const Cls = { lstm: nn.LSTM, gru: nn.GRU, rnn: nn.RNN }[wl.cell];
   if (!Cls) fail(`unknown cell ${wl.cell}`);
@@ -111,7 +114,7 @@ async function main() {
   const inp = readNpy(resolve(job.input));
   const x = tensor(inp.data, { shape: inp.shape });
   const k = kernels();
-  const info = `rnnkit ${JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version}, kernels: ${k.name} (${k.detail}), 1 thread`;
+  const info = `rnnkit ${JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version}, kernels: ${k.name} (${k.detail}), ${threads} thread${threads === 1 ? "" : "s"}`;
   log(info);
 
   if (wl.mode === "forward") {
@@ -141,7 +144,7 @@ async function main() {
       JSON.stringify({
         peer: "rnnkit",
         workload: wl.id,
-        threads: 1,
+        threads,
         forward_ms: times,
         train_ms: null,
         checksum: { y_sum: ySum, y_abs_sum: yAbs },
@@ -171,7 +174,7 @@ async function main() {
       JSON.stringify({
         peer: "rnnkit",
         workload: wl.id,
-        threads: 1,
+        threads,
         forward_ms: null,
         train_ms: times,
         checksum: { losses },

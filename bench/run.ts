@@ -1,28 +1,40 @@
-// npm run bench: rnnkit's own workloads, then (where ../shared/bench-peers exists) the side-by-side
-// table beside PyTorch, ONNX Runtime and TensorFlow.js from the shared harness.
+// npm run bench: rnnkit's own workloads at 1 and 2 threads, then (where ../shared/bench-peers
+// exists) the side-by-side table beside PyTorch, ONNX Runtime and TensorFlow.js from the shared
+// harness, at 1 thread and at 2.
 //
-//   npm run bench                          own workloads, then every peer at 1 thread (~5 min)
+//   npm run bench                          own workloads, then every peer at 1 and 2 threads (~10 min)
 //   npm run bench -- --no-peers            own workloads only
-//   npm run bench -- --peers-only --only torch,rnnkit --reps 5   (the rest goes to the harness)
+//   npm run bench -- --peers-only --threads 2 --only torch,rnnkit --reps 5   (the rest goes to the harness)
 //
-// Own workloads: the harness's shapes with random weights (forward and train step), packed vs
-// padded sequences of uneven lengths (a packed batch costs its real rows), and the streaming cost of
-// one LSTMCell step; RSS after each workload (the largest so far). Median and spread of timed reps
-// after warm-up; machine and kernels named. The
-// kernels are rnnkit's default (WebAssembly SIMD); RNNKIT_KERNELS=ts forces the reference.
+// Own workloads: the harness's shapes with random weights (forward and train step), at 1 thread and
+// at 2 (setThreads; the results are identical), packed vs padded sequences of uneven lengths (a
+// packed batch costs its real rows), and the streaming cost of one LSTMCell step; RSS after each
+// workload (the largest so far). Median and spread of timed reps after warm-up; machine and kernels
+// named. The kernels are rnnkit's default (WebAssembly SIMD); RNNKIT_KERNELS=ts forces the reference.
 
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { kernels, manualSeed, nn, noGrad, randn, type Tensor } from "../src/index.js";
+import {
+  kernels,
+  manualSeed,
+  nn,
+  noGrad,
+  randn,
+  setThreads,
+  type Tensor,
+  threadsReady,
+} from "../src/index.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
 const noPeers = args.includes("--no-peers");
 const peersOnly = args.includes("--peers-only");
 const harnessArgs = args.filter((a) => a !== "--no-peers" && a !== "--peers-only");
+/** The thread counts of the own workloads and of the side-by-side runs. */
+const THREADS = [1, 2];
 
 function stats(
   fn: () => void,
@@ -88,23 +100,23 @@ function flops(w: Workload): number {
 const forward = (m: Rnn, x: Tensor | InstanceType<typeof nn.utils.rnn.PackedSequence>) =>
   (m.forward as (x: unknown) => [unknown, unknown])(x);
 
-function ownWorkloads(): void {
+async function ownWorkloads(): Promise<void> {
   const k = kernels();
   console.log(`rnnkit's own workloads: ${cpus()[0]?.model ?? "unknown CPU"}, Node ${process.version}`);
-  console.log(`kernels: ${k.name} (${k.detail}), 1 thread, float32, random weights\n`);
+  console.log(`kernels: ${k.name} (${k.detail}), float32, random weights\n`);
   const file = join(root, "bench", "workloads.json");
   const { workloads } = JSON.parse(readFileSync(file, "utf8")) as { workloads: Workload[] };
   manualSeed(0);
   for (const w of workloads) {
     const m = make(w);
     const x = randn([w.seq_len, w.batch, w.input_size]);
-    let s: ReturnType<typeof stats>;
+    let rep: () => void;
     if (w.mode === "forward") {
       m.eval();
-      s = stats(() => noGrad(() => forward(m, x)));
+      rep = () => noGrad(() => forward(m, x));
     } else {
       const params = [...m.parameters()];
-      s = stats(() => {
+      rep = () => {
         m.zeroGrad();
         const [y] = forward(m, x) as unknown as [Tensor];
         y.mul(y).sum().backward();
@@ -113,14 +125,24 @@ function ownWorkloads(): void {
           const g = p.grad!.data;
           for (let i = 0; i < d.length; i++) d[i]! -= 1e-4 * g[i]!;
         }
-      });
+      };
     }
-    const gf = flops(w) / s.median / 1e6;
-    const rss = process.memoryUsage().rss / 2 ** 20;
-    console.log(
-      `${w.id.padEnd(14)} ${w.mode.padEnd(8)} ${fmt(s)}  ${gf.toFixed(1).padStart(5)} GFLOP/s  RSS ${rss.toFixed(0)} MB`,
-    );
+    const medians: number[] = [];
+    for (const threads of THREADS) {
+      setThreads(threads);
+      const used = await threadsReady();
+      const s = stats(rep);
+      medians.push(s.median);
+      const gf = flops(w) / s.median / 1e6;
+      const rss = process.memoryUsage().rss / 2 ** 20;
+      const speedup = threads === THREADS[0] ? "" : `  ×${(medians[0]! / s.median).toFixed(2)}`;
+      console.log(
+        `${w.id.padEnd(14)} ${w.mode.padEnd(8)} ${String(used).padStart(2)} thr ${fmt(s)}  ${gf.toFixed(1).padStart(5)} GFLOP/s  RSS ${rss.toFixed(0)} MB${speedup}`,
+      );
+    }
   }
+  setThreads(1);
+  await threadsReady();
 
   // Packed vs padded: 16 sequences, lengths 10..100, LSTM I=80 H=256.
   console.log("\npacked vs padded (LSTM I=80 H=256, B=16, T=100, lengths 100, 94, ..., 10):");
@@ -154,14 +176,19 @@ function ownWorkloads(): void {
   );
 }
 
-if (!peersOnly) ownWorkloads();
+if (!peersOnly) await ownWorkloads();
 
 const harness = join(root, "..", "shared", "bench-peers", "run");
 if (!noPeers) {
   if (existsSync(harness)) {
-    const extra = harnessArgs.includes("--threads") ? harnessArgs : ["--threads", "1", ...harnessArgs];
-    console.log(`\nside by side: ${harness} --project ${root} ${extra.join(" ")}`);
-    const r = spawnSync(harness, ["--project", root, ...extra], { stdio: "inherit" });
-    process.exitCode = r.status ?? 1;
+    // At 1 thread and at 2, unless --threads says which.
+    const runs = harnessArgs.includes("--threads")
+      ? [harnessArgs]
+      : THREADS.map((t) => ["--threads", String(t), ...harnessArgs]);
+    for (const extra of runs) {
+      console.log(`\nside by side: ${harness} --project ${root} ${extra.join(" ")}`);
+      const r = spawnSync(harness, ["--project", root, ...extra], { stdio: "inherit" });
+      if (r.status !== 0) process.exitCode = r.status ?? 1;
+    }
   } else console.log(`\n(no ${harness}: side-by-side table skipped)`);
 }

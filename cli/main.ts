@@ -2,10 +2,11 @@
 // come with the main job). It composes the library; exit 0 ok, 1 failure, 2 bad usage.
 
 import { existsSync, readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type ParseArgsConfig, parseArgs } from "node:util";
-import { Generator } from "../src/index.js";
+import { Generator, setThreads, threadsReady } from "../src/index.js";
 import { convert } from "./convert.js";
 import { formatReport, inspect } from "./inspect.js";
 import { loadCheckpoint } from "./poetry/checkpoint.js";
@@ -39,7 +40,8 @@ LSTM, DIR/c_n.npy, in the weights' dtype (inputs of another dtype are converted)
   --batch-first        input and output are (N, L, ...), as batch_first=True
   --nonlinearity NAME  tanh (default) or relu, for an nn.RNN (a state dict does not record it)
   --prefix PREFIX      the module's key prefix when the file holds several (e.g. encoder.rnn.)
-  --out DIR            where to write the results (created if missing)`,
+  --out DIR            where to write the results (created if missing)
+  --threads N          threads for the kernels (default: every core; results do not depend on it)`,
   inspect: `Usage: rnnkit inspect MODEL [--json] [--prefix PREFIX]
 
 Prints the architecture inferred from MODEL (.pt or .safetensors) and every tensor's name, shape
@@ -72,7 +74,8 @@ Training
   --out DIR            checkpoint folder (default runs/poetry)
   --resume DIR         continue a checkpoint exactly where it stopped (model, optimizer, data order)
   --eval-every N (50)  --sample-every N (200)  --checkpoint-every N (500)  --poems N (4, at the end)
-  --save-initial FILE  also write the initial weights (.safetensors), e.g. for the PyTorch comparison`;
+  --save-initial FILE  also write the initial weights (.safetensors), e.g. for the PyTorch comparison
+  --threads N          threads for the kernels (default: every core; results do not depend on it)`;
 
 HELP.sample = `Usage: rnnkit sample CKPT [options]
 
@@ -93,6 +96,7 @@ const OPTIONS: Record<string, ParseArgsConfig["options"]> = {
     nonlinearity: { type: "string" },
     prefix: { type: "string" },
     out: { type: "string" },
+    threads: { type: "string" },
   },
   inspect: { json: { type: "boolean" }, prefix: { type: "string" } },
   convert: {},
@@ -120,6 +124,7 @@ const OPTIONS: Record<string, ParseArgsConfig["options"]> = {
       "checkpoint-every",
       "poems",
       "save-initial",
+      "threads",
     ].map((k) => [k, { type: "string" as const }]),
   ),
   sample: {
@@ -157,6 +162,12 @@ function version(): string {
     if (existsSync(p)) return (JSON.parse(readFileSync(p, "utf8")) as { version: string }).version;
   }
   return "unknown";
+}
+
+/** Sets the kernels' threads from --threads N (default: every core) and waits for the workers. */
+async function useThreadsOption(text: string | undefined): Promise<void> {
+  setThreads(text === undefined ? availableParallelism() : positive("threads", text, 1));
+  await threadsReady();
 }
 
 /** Runs one command line; returns the exit code. */
@@ -198,6 +209,7 @@ export async function main(argv: readonly string[], con: Console = processConsol
         const nl = str("nonlinearity");
         if (nl !== undefined && nl !== "tanh" && nl !== "relu")
           throw new UsageError(`--nonlinearity must be tanh or relu, got '${nl}'`);
+        await useThreadsOption(str("threads"));
         const written = await run(
           {
             model: pos[0]!,
@@ -243,6 +255,7 @@ export async function main(argv: readonly string[], con: Console = processConsol
             : steps === null && epochs === null
               ? 3
               : null;
+        await useThreadsOption(str("threads"));
         const result = await train(
           {
             corpus: str("corpus") ?? "quatrains",

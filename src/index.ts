@@ -4,7 +4,15 @@
 export { type BackwardOptions, enableGrad, isGradEnabled, noGrad } from "./autograd/tape.js";
 export { ArgumentError } from "./errors.js";
 export * as io from "./io/index.js";
-export { availableKernels, initKernels, kernels, useKernels } from "./kernels/select.js";
+export {
+  availableKernels,
+  getThreads,
+  initKernels,
+  kernels,
+  setThreads,
+  threadsReady,
+  useKernels,
+} from "./kernels/select.js";
 export type { Kernels } from "./kernels/types.js";
 export * as nn from "./nn/index.js";
 export * as optim from "./optim/index.js";

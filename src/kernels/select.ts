@@ -2,10 +2,13 @@
 // the WebAssembly SIMD kernels where the engine has WebAssembly SIMD, the TypeScript reference
 // otherwise. In Node, RNNKIT_KERNELS=ts|wasm forces one (wasm fails loudly where it cannot run);
 // tests and benchmarks switch with useKernels(). No caller knows which is running.
+// setThreads(n) lets the WASM kernels split large work over n threads (1 by default; in Node,
+// RNNKIT_THREADS=n at start-up); results are the same at any thread count.
 
+import { ArgumentError } from "../errors.js";
 import { tsKernels } from "./ts/index.js";
 import type { Kernels } from "./types.js";
-import { loadWasmKernels, loadWasmKernelsAsync } from "./wasm/index.js";
+import { loadWasmKernels, loadWasmKernelsAsync, setWasmThreads, wasmThreadsReady } from "./wasm/index.js";
 import { envVar } from "./wasm/instance.js";
 
 /** The WASM kernels if they could be loaded synchronously, null if not (yet). */
@@ -79,4 +82,58 @@ export async function initKernels(): Promise<Kernels> {
     if (wasm && !chosenByUser && forced() !== "ts") active = wasm;
   }
   return active;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Threads
+
+/** More than any machine this runs on; a larger count is surely a mistake. */
+const MAX_THREADS = 1024;
+let threads = 1;
+
+/**
+ * Sets how many threads the WebAssembly kernels may use, this one included (default 1). Large
+ * products, packing and the time loops of layers with a batch of 8 or more are split over them
+ * (worker_threads in Node, Web Workers in browsers, over a shared WebAssembly.Memory; a browser
+ * page must be cross-origin isolated). The results are identical at every thread count. Workers
+ * start in the background (calls meanwhile use those ready) and never keep a Node process
+ * alive; `await threadsReady()` waits for them. setThreads(1) stops them. Where threads cannot run
+ * (no shared memory or workers, or the reference kernels are active) the kernels use one.
+ */
+export function setThreads(n: number): void {
+  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_THREADS)
+    throw new ArgumentError(
+      "setThreads",
+      "n",
+      "must be a whole number of threads",
+      `an integer from 1 to ${MAX_THREADS}`,
+      n,
+    );
+  threads = n;
+  setWasmThreads(n);
+}
+
+/** The thread count setThreads set (the kernels may use fewer: see threadsReady). */
+export function getThreads(): number {
+  return threads;
+}
+
+/**
+ * Resolves once the worker threads asked for are running (or could not start) and those no longer
+ * wanted have ended, to the number of threads the kernels can use now.
+ */
+export async function threadsReady(): Promise<number> {
+  return wasmThreadsReady();
+}
+
+{
+  const env = envVar("RNNKIT_THREADS");
+  if (env !== undefined && env !== "") {
+    const n = Number(env);
+    if (!Number.isSafeInteger(n) || n < 1 || n > MAX_THREADS)
+      throw new Error(
+        `rnnkit: RNNKIT_THREADS must be a whole number from 1 to ${MAX_THREADS}, got ${JSON.stringify(env)}`,
+      );
+    setThreads(n);
+  }
 }

@@ -1,24 +1,27 @@
 // The WebAssembly SIMD implementation of the kernel contract (kernels layer). Each contract call
 // copies its operands into the instance's memory, runs there and copies the results back: fine for
 // one call, too slow per time step, which is why the layers run whole (layer.ts) when dispatched
-// through runLayer / runLayerBackward.
+// through runLayer / runLayerBackward. gemm and the layers split large work over worker threads
+// (threads.ts, split.ts); the cells are too small to.
 
 import { checkBounds } from "../ts/gemm.js";
 import type { F, Kernels } from "../types.js";
 import { getRows, type Ops, putRows, type Wasm } from "./instance.js";
 import { layerBackward, layerForward } from "./layer.js";
+import { gemmSplit, job, packSplit, runJob, transposeSplit } from "./split.js";
 
-export function makeWasmKernels(w: Wasm): Kernels {
-  const opsOf = (x: F): Ops => (x instanceof Float64Array ? w.f64ops : w.f32ops);
+/** `ref.w`: the instance to run on, read at every call (index.ts replaces it between calls when threads start). */
+export function makeWasmKernels(ref: { readonly w: Wasm }): Kernels {
+  const opsOf = (x: F): Ops => (x instanceof Float64Array ? ref.w.f64ops : ref.w.f32ops);
   const sizeOf = (x: F) => (x instanceof Float64Array ? 8 : 4);
   /** Begins a call holding these element counts; returns their pointers and the memory view. */
   const frame = (x: F, counts: readonly number[], extraBytes = 0) => {
     const sz = sizeOf(x);
     let total = extraBytes;
     for (const n of counts) total += n * sz;
-    w.begin(total, counts.length + 1);
-    const ptrs = counts.map((n) => w.take(n * sz));
-    return { ptrs, mem: w.view(x instanceof Float64Array) };
+    ref.w.begin(total, counts.length + 1);
+    const ptrs = counts.map((n) => ref.w.take(n * sz));
+    return { ptrs, mem: ref.w.view(x instanceof Float64Array) };
   };
   const sameType = (x: F, ...ys: (F | null)[]) => {
     for (const y of ys)
@@ -28,7 +31,7 @@ export function makeWasmKernels(w: Wasm): Kernels {
 
   return {
     name: "wasm-simd",
-    detail: `WebAssembly ${w.variant === "relaxed-simd" ? "relaxed SIMD (FMA)" : "SIMD (mul + add)"}, AssemblyScript`,
+    detail: `WebAssembly ${ref.w.variant === "relaxed-simd" ? "relaxed SIMD (FMA)" : "SIMD (mul + add)"}, AssemblyScript`,
     gemm(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc) {
       const aRows = transA ? k : m;
       const aCols = transA ? m : k;
@@ -43,15 +46,24 @@ export function makeWasmKernels(w: Wasm): Kernels {
         if (beta === 0) for (let i = 0; i < m; i++) c.fill(0, cOff + i * ldc, cOff + i * ldc + n);
         return;
       }
+      // Pack op(B) and transpose A (transA) into scratch, then the product: each phase split over
+      // the threads when the product is large enough (a Linear layer), the same bits either way.
       const o = opsOf(c);
-      const scratch = w.ex.gemm_scratch(o.f64, transA, m, n, k);
-      const { ptrs, mem } = frame(c, [aRows * aCols, bRows * bCols, m * n], scratch);
-      const [pa, pb, pc] = ptrs as [number, number, number];
-      const ps = w.take(scratch);
+      const prep = job(ref.w, m * n * k);
+      const prod = job(ref.w, m * n * k);
+      if (prep.threads > 1) ref.w.wake();
+      const packed = ref.w.ex.packed_bytes(o.f64, n, k);
+      const { ptrs, mem } = frame(c, [aRows * aCols, bRows * bCols, m * n, transA ? m * k : 0], packed);
+      const [pa, pb, pc, pat] = ptrs as [number, number, number, number];
+      const ps = ref.w.take(packed);
       putRows(mem, pa, a, aOff, aRows, aCols, lda);
       putRows(mem, pb, b, bOff, bRows, bCols, ldb);
       if (beta === 1) putRows(mem, pc, c, cOff, m, n, ldc);
-      o.gemm(transA, transB, m, n, k, pa, aCols, pb, bCols, beta, pc, n, ps);
+      packSplit(prep, o, false, transB, n, k, pb, bCols, ps);
+      if (transA) transposeSplit(prep, o, m, k, pa, aCols, pat);
+      runJob(ref.w, prep);
+      gemmSplit(prod, o, m, n, k, transA ? pat : pa, transA ? k : aCols, ps, beta, null, pc, n);
+      runJob(ref.w, prod);
       getRows(mem, pc, c, cOff, m, n, ldc);
     },
 
@@ -151,7 +163,7 @@ export function makeWasmKernels(w: Wasm): Kernels {
       getRows(mem, pdhg, dHG, dHGOff, 1, rows * G, rows * G);
     },
 
-    layerForward: (spec, weights, run) => layerForward(w, spec, weights, run),
-    layerBackward: (spec, weights, saved, g) => layerBackward(w, spec, weights, saved, g),
+    layerForward: (spec, weights, run) => layerForward(ref.w, spec, weights, run),
+    layerBackward: (spec, weights, saved, g) => layerBackward(ref.w, spec, weights, saved, g),
   };
 }
