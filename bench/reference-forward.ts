@@ -2,7 +2,7 @@
 // side-by-side benchmark (npm run bench) exists. Median of a few runs after one warm-up.
 //   node --import tsx bench/reference-forward.ts
 
-import { manualSeed, nn, randn, type Tensor } from "../src/index.js";
+import { kernels, manualSeed, nn, randn, type Tensor } from "../src/index.js";
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -38,5 +38,7 @@ for (const w of workloads) {
     m.forward(x);
     times.push(performance.now() - t0);
   }
-  console.log(`${w.name}: median ${median(times).toFixed(1)} ms over ${times.length} runs (kernels: ts)`);
+  console.log(
+    `${w.name}: median ${median(times).toFixed(1)} ms over ${times.length} runs (kernels: ${kernels().name})`,
+  );
 }

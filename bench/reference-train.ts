@@ -3,7 +3,7 @@
 // largest process RSS and typed-array bytes seen right after backward.
 //   node --import tsx bench/reference-train.ts
 
-import { manualSeed, nn, randn } from "../src/index.js";
+import { kernels, manualSeed, nn, randn } from "../src/index.js";
 
 manualSeed(0);
 const lstm = new nn.LSTM({ inputSize: 200, hiddenSize: 200, numLayers: 2 });
@@ -26,7 +26,7 @@ for (let i = 0; i < 6; i++) {
 times.sort((a, b) => a - b);
 const mb = (n: number) => `${(n / 2 ** 20).toFixed(1)} MB`;
 console.log(
-  `LSTM I=200 H=200 L=2 B=20 T=35, forward + backward (kernels: ts): median ${times[Math.floor(times.length / 2)]!.toFixed(0)} ms over ${times.length} runs`,
+  `LSTM I=200 H=200 L=2 B=20 T=35, forward + backward (kernels: ${kernels().name}): median ${times[Math.floor(times.length / 2)]!.toFixed(0)} ms over ${times.length} runs`,
 );
 console.log(
   `peak RSS ${mb(peakRss)} (at start ${mb(before.rss)}); typed arrays ${mb(peakArrays)} (at start ${mb(before.arrayBuffers)})`,
