@@ -1,6 +1,6 @@
-// A rough forward timing of the reference (TypeScript) kernels, for the issue notes until the
-// side-by-side benchmark (npm run bench) exists. Median of a few runs after one warm-up.
-//   node --import tsx bench/reference-forward.ts
+// A rough forward timing with the active kernels (RNNKIT_KERNELS=ts for the TypeScript reference);
+// npm run bench is the side-by-side benchmark. Median of a few runs after one warm-up.
+//   RNNKIT_KERNELS=ts node --import tsx bench/reference-forward.ts
 
 import { kernels, manualSeed, nn, randn, type Tensor } from "../src/index.js";
 

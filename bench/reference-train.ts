@@ -1,7 +1,7 @@
-// A rough timing of one training step (forward + BPTT, loss = Σ y²) with the reference kernels,
-// for the issue notes until the side-by-side benchmark exists. Peak memory is sampled as the
-// largest process RSS and typed-array bytes seen right after backward.
-//   node --import tsx bench/reference-train.ts
+// A rough timing of one training step (forward + BPTT, loss = Σ y²) with the active kernels
+// (RNNKIT_KERNELS=ts for the TypeScript reference). Peak memory is sampled as the largest process
+// RSS and typed-array bytes seen right after backward.
+//   RNNKIT_KERNELS=ts node --import tsx bench/reference-train.ts
 
 import { kernels, manualSeed, nn, randn } from "../src/index.js";
 
