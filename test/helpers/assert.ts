@@ -52,3 +52,44 @@ export function assertClose(
   }
   return { maxAbs };
 }
+
+/**
+ * assertClose that also keeps, per dtype, the largest |actual − expected| and the largest share of
+ * the tolerance used, |diff| / (atol + rtol·|expected|): the figures a suite prints at the end.
+ */
+export class CloseTracker {
+  readonly worst = {
+    float32: { diff: 0, where: "", share: 0, shareWhere: "" },
+    float64: { diff: 0, where: "", share: 0, shareWhere: "" },
+  };
+
+  constructor(readonly kind: "forward" | "grad" = "forward") {}
+
+  check(actual: Tensor, expected: Tensor, what: string): void {
+    const { maxAbs } = assertClose(actual, expected, what, this.kind);
+    if (expected.dtype === "int32") return;
+    const w = this.worst[expected.dtype];
+    if (maxAbs > w.diff) {
+      w.diff = maxAbs;
+      w.where = what;
+    }
+    const { atol, rtol } = (this.kind === "forward" ? FORWARD_TOL : GRAD_TOL)[expected.dtype];
+    for (let i = 0; i < expected.data.length; i++) {
+      const e = expected.data[i]!;
+      if (!Number.isFinite(e)) continue;
+      const share = Math.abs(actual.data[i]! - e) / (atol + rtol * Math.abs(e));
+      if (share > w.share) {
+        w.share = share;
+        w.shareWhere = what;
+      }
+    }
+  }
+
+  /** One line per dtype, for an `after` hook. */
+  report(label: string): string[] {
+    return (["float32", "float64"] as const).map((d) => {
+      const w = this.worst[d];
+      return `${label}, ${d}: worst |diff| ${w.diff.toExponential(3)} (${w.where || "none"}); worst share of the tolerance ${w.share.toExponential(2)} (${w.shareWhere || "none"})`;
+    });
+  }
+}

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { after, beforeEach, describe, test } from "node:test";
 import { nn, type Tensor } from "../../src/index.js";
 import { availableKernels, useKernels } from "../../src/kernels/select.js";
-import { assertClose, FORWARD_TOL } from "../helpers/assert.js";
+import { CloseTracker } from "../helpers/assert.js";
 import { type FixtureCase, loadFixtures } from "../helpers/fixtures.js";
 
 interface CellMeta {
@@ -19,35 +19,8 @@ interface CellMeta {
 
 const fx = loadFixtures("cells");
 
-/**
- * Per dtype, the largest |actual − expected| over every float tensor compared, and the largest share
- * of the tolerance used, |diff| / (atol + rtol·|expected|) (the lead's figures).
- */
-const worst = {
-  float32: { diff: 0, where: "", budget: 0, budgetWhere: "" },
-  float64: { diff: 0, where: "", budget: 0, budgetWhere: "" },
-};
-
-function check(actual: Tensor, expected: Tensor, what: string): void {
-  const { maxAbs } = assertClose(actual, expected, what);
-  if (expected.dtype === "int32") return;
-  const w = worst[expected.dtype];
-  if (maxAbs > w.diff) {
-    w.diff = maxAbs;
-    w.where = what;
-  }
-  const { atol, rtol } = FORWARD_TOL[expected.dtype];
-  let budget = 0;
-  for (let i = 0; i < expected.data.length; i++) {
-    const e = expected.data[i]!;
-    if (Number.isFinite(e))
-      budget = Math.max(budget, Math.abs(actual.data[i]! - e) / (atol + rtol * Math.abs(e)));
-  }
-  if (budget > w.budget) {
-    w.budget = budget;
-    w.budgetWhere = what;
-  }
-}
+const tracker = new CloseTracker();
+const check = (actual: Tensor, expected: Tensor, what: string) => tracker.check(actual, expected, what);
 
 function checkCase(c: FixtureCase): void {
   const meta = c.meta as unknown as CellMeta;
@@ -74,14 +47,7 @@ function checkCase(c: FixtureCase): void {
 
 after(() => {
   useKernels(availableKernels()[0]!);
-  for (const dtype of ["float32", "float64"] as const) {
-    const w = worst[dtype];
-    console.log(
-      `%s fixtures, ${dtype}: worst |diff| ${w.diff.toExponential(3)} (${w.where || "none"}); ` +
-        `worst share of the tolerance ${w.budget.toExponential(2)} (${w.budgetWhere || "none"})`,
-      "cells",
-    );
-  }
+  for (const line of tracker.report("cells fixtures")) console.log(line);
 });
 
 for (const k of availableKernels())

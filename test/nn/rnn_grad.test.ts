@@ -7,20 +7,14 @@
 import { after, beforeEach, describe, test } from "node:test";
 import { nn, type Tensor } from "../../src/index.js";
 import { availableKernels, useKernels } from "../../src/kernels/select.js";
-import { assertClose } from "../helpers/assert.js";
+import { CloseTracker } from "../helpers/assert.js";
 import { type FixtureCase, loadFixtures } from "../helpers/fixtures.js";
 
-const worst = { float32: 0, float64: 0 };
-const where = { float32: "", float64: "" };
+const tracker = new CloseTracker("grad");
 
 function check(actual: Tensor | null, expected: Tensor, what: string): void {
   if (!actual) throw new Error(`${what}: no gradient reached it`);
-  const { maxAbs } = assertClose(actual, expected, what, "grad");
-  const d = expected.dtype as "float32" | "float64";
-  if (maxAbs > worst[d]) {
-    worst[d] = maxAbs;
-    where[d] = what;
-  }
+  tracker.check(actual, expected, what);
 }
 
 /** Leaves that want gradients: the input and, when given, h0/c0. */
@@ -102,10 +96,7 @@ function checkCase(
 
 after(() => {
   useKernels(availableKernels()[0]!);
-  for (const d of ["float32", "float64"] as const)
-    console.log(
-      `gradients vs PyTorch, ${d}: worst |diff| ${worst[d].toExponential(3)} (${where[d] || "none"})`,
-    );
+  for (const line of tracker.report("gradients vs PyTorch")) console.log(line);
 });
 
 for (const k of availableKernels())
