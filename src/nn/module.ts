@@ -63,10 +63,13 @@ export abstract class Module {
    * (when strict) and shape mismatches (always). Nothing is copied unless all checks pass.
    */
   loadStateDict(
-    stateDict: Readonly<Record<string, Tensor>>,
+    dict: Readonly<Record<string, Tensor>> | ReadonlyMap<string, Tensor>,
     options: LoadStateDictOptions = {},
   ): LoadStateDictResult {
     const strict = options.strict ?? true;
+    // A Map (as the io loaders return) or a plain object; a Map keeps integer-like keys in order.
+    const stateDict: Readonly<Record<string, Tensor>> =
+      dict instanceof Map ? Object.fromEntries(dict) : (dict as Readonly<Record<string, Tensor>>);
     const own = new Map(this.namedParameters());
     const missingKeys = [...own.keys()].filter((k) => !Object.hasOwn(stateDict, k));
     const unexpectedKeys = Object.keys(stateDict).filter((k) => !own.has(k));

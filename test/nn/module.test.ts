@@ -98,3 +98,10 @@ test("train and eval set the mode recursively; modules print as PyTorch prints t
     "RNNCell(3, 4, bias=False, nonlinearity='relu')",
   );
 });
+
+test("loadStateDict takes a Map as well as a plain object", () => {
+  const m = new nn.GRU({ inputSize: 3, hiddenSize: 4 });
+  const other = new nn.GRU({ inputSize: 3, hiddenSize: 4 });
+  other.loadStateDict(new Map(Object.entries(m.stateDict())));
+  assert.deepEqual([...other.stateDict().weight_hh_l0!.data], [...m.stateDict().weight_hh_l0!.data]);
+});
