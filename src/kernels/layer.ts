@@ -31,16 +31,40 @@ export function outputSize(spec: LayerSpec): number {
   return spec.projSize > 0 ? spec.projSize : spec.hiddenSize;
 }
 
+/**
+ * The sizes of one layer call, derived once for every implementation: output features P, gate
+ * columns G, time steps T, batch B (the rows live at the first step), packed rows N and the first
+ * packed row of each step.
+ */
+export interface LayerDims {
+  readonly P: number;
+  readonly G: number;
+  readonly T: number;
+  readonly B: number;
+  readonly N: number;
+  readonly starts: readonly number[];
+}
+
+export function layerDims(spec: LayerSpec, batchSizes: ArrayLike<number>): LayerDims {
+  const T = batchSizes.length;
+  const starts = new Array<number>(T);
+  let N = 0;
+  for (let t = 0; t < T; N += batchSizes[t]!, t++) starts[t] = N;
+  return {
+    P: outputSize(spec),
+    G: GATES[spec.kind] * spec.hiddenSize,
+    T,
+    B: T > 0 ? batchSizes[0]! : 0,
+    N,
+    starts,
+  };
+}
+
 export function runLayer(k: Kernels, spec: LayerSpec, w: LayerWeights, run: LayerRun): LayerSaved | null {
   if (k.layerForward) return k.layerForward(spec, w, run);
   const { kind, inputSize: I, hiddenSize: H } = spec;
-  const P = outputSize(spec);
-  const G = GATES[kind] * H;
   const bs = run.batchSizes;
-  const T = bs.length;
-  const B = T > 0 ? bs[0]! : 0;
-  let N = 0;
-  for (let t = 0; t < T; t++) N += bs[t]!;
+  const { P, G, T, B, N, starts } = layerDims(spec, bs);
   const alloc = (n: number): F =>
     run.out instanceof Float32Array ? new Float32Array(n) : new Float64Array(n);
 
@@ -83,7 +107,6 @@ export function runLayer(k: Kernels, spec: LayerSpec, w: LayerWeights, run: Laye
         h: kind === "rnn_tanh" || kind === "rnn_relu" ? alloc(N * H) : null,
       }
     : null;
-  const starts = rowStarts(bs);
   for (let s = 0; s < T; s++) {
     const t = run.reverse ? T - 1 - s : s;
     const rows = bs[t]!;
@@ -124,13 +147,6 @@ export function runLayer(k: Kernels, spec: LayerSpec, w: LayerWeights, run: Laye
   return save;
 }
 
-/** First packed row of each time step. */
-function rowStarts(bs: ArrayLike<number>): number[] {
-  const starts = new Array<number>(bs.length);
-  for (let t = 0, row = 0; t < bs.length; row += bs[t]!, t++) starts[t] = row;
-  return starts;
-}
-
 /**
  * BPTT through one layer-direction (DESIGN.md step 3): the steps in reverse order of the forward,
  * one fused gate kernel and one GEMM (dG·W_hh) per step on the live rows, then the weight
@@ -145,13 +161,8 @@ export function runLayerBackward(
 ): LayerGrads {
   if (k.layerBackward) return k.layerBackward(spec, w, saved, g);
   const { kind, inputSize: I, hiddenSize: H } = spec;
-  const P = outputSize(spec);
-  const G = GATES[kind] * H;
   const bs = g.batchSizes;
-  const T = bs.length;
-  const B = T > 0 ? bs[0]! : 0;
-  const starts = rowStarts(bs);
-  const N = T > 0 ? starts[T - 1]! + bs[T - 1]! : 0;
+  const { P, G, T, B, N, starts } = layerDims(spec, bs);
   const alloc = (n: number): F =>
     saved.gates instanceof Float32Array ? new Float32Array(n) : new Float64Array(n);
   const isGru = kind === "gru";

@@ -11,16 +11,10 @@
 // gradients; 2) the reverse time loop (layer_bwd), by batch rows; 3) dx = dG·W_ih, the bias
 // gradients, dGᵀ transposed; 4) the weight gradients dGᵀ·X, dGᵀ·H_prev, dHᵀ·hPre.
 
-import { GATES, outputSize } from "../layer.js";
+import { layerDims } from "../layer.js";
 import type { F, LayerGradIn, LayerGrads, LayerRun, LayerSaved, LayerSpec, LayerWeights } from "../types.js";
 import { getRows, putRows, type Wasm } from "./instance.js";
 import { colsumSplit, gemmSplit, job, packSplit, ranges, runJob, transposeSplit } from "./split.js";
-
-function rowStarts(bs: ArrayLike<number>): number[] {
-  const starts = new Array<number>(bs.length);
-  for (let t = 0, row = 0; t < bs.length; row += bs[t]!, t++) starts[t] = row;
-  return starts;
-}
 
 /** A plan of buffers: named element counts, laid out by `Wasm.begin` / `take` in one go. */
 class Plan {
@@ -56,7 +50,13 @@ function fields(w: Wasm, ptr: number, values: readonly number[]): number {
 }
 
 /** Live rows per step and first rows, as i32 arrays for the time loops. */
-function putSteps(w: Wasm, bsPtr: number, startsPtr: number, bs: ArrayLike<number>, starts: number[]): void {
+function putSteps(
+  w: Wasm,
+  bsPtr: number,
+  startsPtr: number,
+  bs: ArrayLike<number>,
+  starts: readonly number[],
+): void {
   const T = bs.length;
   const a = new Int32Array(w.memory.buffer, bsPtr, T);
   const b = new Int32Array(w.memory.buffer, startsPtr, T);
@@ -92,13 +92,8 @@ function loopJob(
 
 export function layerForward(w: Wasm, spec: LayerSpec, wt: LayerWeights, run: LayerRun): LayerSaved | null {
   const { kind, inputSize: I, hiddenSize: H } = spec;
-  const P = outputSize(spec);
-  const G = GATES[kind] * H;
   const bs = run.batchSizes;
-  const T = bs.length;
-  const B = T > 0 ? bs[0]! : 0;
-  const starts = rowStarts(bs);
-  const N = T > 0 ? starts[T - 1]! + bs[T - 1]! : 0;
+  const { P, G, T, B, N, starts } = layerDims(spec, bs);
   const f64 = run.out instanceof Float64Array;
   const sz = f64 ? 8 : 4;
   const o = f64 ? w.f64ops : w.f32ops;
@@ -260,13 +255,8 @@ export function layerBackward(
   g: LayerGradIn,
 ): LayerGrads {
   const { kind, inputSize: I, hiddenSize: H } = spec;
-  const P = outputSize(spec);
-  const G = GATES[kind] * H;
   const bs = g.batchSizes;
-  const T = bs.length;
-  const B = T > 0 ? bs[0]! : 0;
-  const starts = rowStarts(bs);
-  const N = T > 0 ? starts[T - 1]! + bs[T - 1]! : 0;
+  const { P, G, T, B, N, starts } = layerDims(spec, bs);
   const f64 = saved.gates instanceof Float64Array;
   const sz = f64 ? 8 : 4;
   const o = f64 ? w.f64ops : w.f32ops;
