@@ -60,29 +60,11 @@ export function packPaddedSequence(
   { batchFirst = false, enforceSorted = true }: PackPaddedSequenceOptions = {},
 ): PackedSequence {
   const where = "packPaddedSequence";
-  if (input.ndim < 2)
-    throw new ArgumentError(
-      where,
-      "input.dim()",
-      `must be at least 2: ${batchFirst ? "(B, T, *)" : "(T, B, *)"}`,
-      ">= 2",
-      input.ndim,
-    );
-  const lens = readLengths(where, lengths);
+  const { lens, T, B } = paddedLayout(where, "input", input, lengths, batchFirst);
   if (input.numel() === 0)
     throw new ArgumentError(where, "input", "cannot be empty (Cannot pack empty tensors)", "numel() > 0", [
       ...input.shape,
     ]);
-  const T = input.shape[batchFirst ? 1 : 0]!;
-  const B = input.shape[batchFirst ? 0 : 1]!;
-  if (lens.length !== B)
-    throw new ArgumentError(
-      where,
-      "lengths.length",
-      `must be equal to the batch size (input.shape[${batchFirst ? 0 : 1}])`,
-      B,
-      lens.length,
-    );
   checkPackableLengths(where, (i) => `lengths[${i}]`, lens, T, enforceSorted);
 
   const order = enforceSorted ? null : sortDescending(lens);
@@ -223,25 +205,7 @@ export function unpadSequence(
   { batchFirst = false }: UnpadSequenceOptions = {},
 ): Tensor[] {
   const where = "unpadSequence";
-  if (padded.ndim < 2)
-    throw new ArgumentError(
-      where,
-      "padded.dim()",
-      `must be at least 2: ${batchFirst ? "(B, T, *)" : "(T, B, *)"}`,
-      ">= 2",
-      padded.ndim,
-    );
-  const lens = readLengths(where, lengths);
-  const T = padded.shape[batchFirst ? 1 : 0]!;
-  const B = padded.shape[batchFirst ? 0 : 1]!;
-  if (lens.length !== B)
-    throw new ArgumentError(
-      where,
-      "lengths.length",
-      `must be equal to the batch size (padded.shape[${batchFirst ? 0 : 1}])`,
-      B,
-      lens.length,
-    );
+  const { lens, T, B } = paddedLayout(where, "padded", padded, lengths, batchFirst);
   for (const [i, L] of lens.entries())
     if (L < 0 || L > T)
       throw new ArgumentError(
@@ -281,6 +245,30 @@ export function unpackSequence(packed: PackedSequence): Tensor[] {
 
 // ---------------------------------------------------------------------------------------------
 // Validation shared by the functions above (each throws before any work).
+
+/** A padded batch's time and batch sizes and its lengths, one per sequence, checked. */
+function paddedLayout(where: string, name: string, x: Tensor, lengths: Lengths, batchFirst: boolean) {
+  if (x.ndim < 2)
+    throw new ArgumentError(
+      where,
+      `${name}.dim()`,
+      `must be at least 2: ${batchFirst ? "(B, T, *)" : "(T, B, *)"}`,
+      ">= 2",
+      x.ndim,
+    );
+  const lens = readLengths(where, lengths);
+  const T = x.shape[batchFirst ? 1 : 0]!;
+  const B = x.shape[batchFirst ? 0 : 1]!;
+  if (lens.length !== B)
+    throw new ArgumentError(
+      where,
+      "lengths.length",
+      `must be equal to the batch size (${name}.shape[${batchFirst ? 0 : 1}])`,
+      B,
+      lens.length,
+    );
+  return { lens, T, B };
+}
 
 function readLengths(where: string, lengths: Lengths): number[] {
   if (lengths instanceof Tensor) {
