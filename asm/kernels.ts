@@ -1173,6 +1173,96 @@ export function colsum_f64(m: usize, rows: i32, cols: i32, ld: i32, out: usize):
 }
 
 // ---------------------------------------------------------------------------------------------
+// Softmax cross entropy over rows of logits (the fused linear + cross entropy of a language
+// model's output layer: src/kernels/types.ts LinearCrossEntropy)
+
+/** A vector's largest lane as a float64 (NaN if any lane is NaN). */
+// @ts-ignore: decorator
+@inline function hmax<T>(v: v128): f64 {
+  if (sizeof<T>() == 4)
+    return <f64>max(
+      max(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)),
+      max(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)),
+    );
+  return max(f64x2.extract_lane(v, 0), f64x2.extract_lane(v, 1));
+}
+
+/** e^x lane by lane: Cephes' polynomial for float32 lanes, NativeMath.exp for float64 lanes. */
+// @ts-ignore: decorator
+@inline function vexp<T>(x: v128): v128 {
+  if (sizeof<T>() == 4) return vexp32(x);
+  return f64x2.replace_lane(f64x2.splat(Math.exp(f64x2.extract_lane(x, 0))), 1, Math.exp(f64x2.extract_lane(x, 1)));
+}
+
+/** The lanes of a vector added into a float64x2 accumulator (float32 lanes promoted first). */
+// @ts-ignore: decorator
+@inline function accum<T>(acc: v128, v: v128): v128 {
+  if (sizeof<T>() == 8) return f64x2.add(acc, v);
+  const lo = f64x2.promote_low_f32x4(v);
+  const hi = f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1));
+  return f64x2.add(acc, f64x2.add(lo, hi));
+}
+
+/**
+ * For each of `rows` rows of C logits z (row stride C) with target t[r] (int32; t[r] < 0: ignored):
+ * loss[r] = log Σ_c e^{z_c} − z_{t[r]} (float64; 0 when ignored), computed as max + log Σ e^{z − max},
+ * the sum in float64. With grad, the row becomes dZ = s[r]·(softmax(z) − onehot(t[r])) (s: float64
+ * per row; zero when ignored); without, it is left holding e^{z − max}.
+ */
+function ceRows<T>(rows: i32, C: i32, z: usize, t: usize, s: usize, loss: usize, grad: bool): void {
+  const Lw = L<T>();
+  const sz = sizeof<T>();
+  const cv = C & ~(Lw - 1);
+  for (let r = 0; r < rows; r++) {
+    const zr = z + <usize>r * <usize>C * sz;
+    const tr = load<i32>(t + (<usize>r << 2));
+    if (tr < 0) {
+      store<f64>(loss + (<usize>r << 3), 0);
+      if (grad) memory.fill(zr, 0, <usize>C * sz);
+      continue;
+    }
+    const zt = <f64>load<T>(zr + <usize>tr * sz);
+    let vm = splat<T>(-Infinity);
+    for (let c = 0; c < cv; c += Lw) vm = v128.max<T>(vm, v128.load(zr + <usize>c * sz));
+    let m = hmax<T>(vm);
+    for (let c = cv; c < C; c++) m = max(m, <f64>load<T>(zr + <usize>c * sz));
+    const vmx = splat<T>(m);
+    let acc = f64x2.splat(0);
+    for (let c = 0; c < cv; c += Lw) {
+      const p = zr + <usize>c * sz;
+      const e = vexp<T>(v128.sub<T>(v128.load(p), vmx));
+      v128.store(p, e);
+      acc = accum<T>(acc, e);
+    }
+    let sum = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+    if (cv < C) {
+      const p = zr + <usize>cv * sz;
+      stp<T>(p, vexp<T>(v128.sub<T>(ldp<T>(p, C - cv), vmx)), C - cv);
+      for (let c = cv; c < C; c++) sum += <f64>load<T>(zr + <usize>c * sz);
+    }
+    const lse = m + Math.log(sum);
+    store<f64>(loss + (<usize>r << 3), lse - zt);
+    if (!grad) continue;
+    const sr = load<f64>(s + (<usize>r << 3));
+    const k = splat<T>(sr / sum);
+    for (let c = 0; c < C; c += Lw) {
+      const p = zr + <usize>c * sz;
+      const cnt = min(Lw, C - c);
+      stp<T>(p, v128.mul<T>(ldp<T>(p, cnt), k), cnt);
+    }
+    const pt = zr + <usize>tr * sz;
+    store<T>(pt, <T>(<f64>load<T>(pt) - sr));
+  }
+}
+
+export function ce_rows_f32(rows: i32, C: i32, z: usize, t: usize, s: usize, loss: usize, grad: bool): void {
+  ceRows<f32>(rows, C, z, t, s, loss, grad);
+}
+export function ce_rows_f64(rows: i32, C: i32, z: usize, t: usize, s: usize, loss: usize, grad: bool): void {
+  ceRows<f64>(rows, C, z, t, s, loss, grad);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Whole time loops of one layer-direction, on the batch rows [b0, b1) (src/kernels/wasm/layer.ts
 // lays out the buffers and fills a descriptor of i32 fields, pointers as byte offsets). Batch rows
 // are independent through the whole recurrence (row b of h_t depends on row b of h_{t−1} only), so

@@ -38,10 +38,24 @@ export class PoetryModel extends nn.Module {
 
   /** Logits [N, V] for every packed row of the batch. */
   forward(batch: Batch): Tensor {
+    return this.head.forward(this.features(batch));
+  }
+
+  /**
+   * Cross entropy of the next tokens (mean or sum over the batch's rows): the head and the loss
+   * fused (nn.linearCrossEntropy), so the N × V logits never become a tensor.
+   */
+  loss(batch: Batch, reduction: "mean" | "sum" = "mean"): Tensor {
+    const { weight, bias } = this.head;
+    return nn.linearCrossEntropy(this.features(batch), weight, bias, batch.targets, { reduction });
+  }
+
+  /** The recurrent layers' output [N, H] for every packed row of the batch. */
+  private features(batch: Batch): Tensor {
     const e = this.embedding.forward(batch.ids);
     const packed = new nn.utils.rnn.PackedSequence(e, batch.batchSizes);
     const [out] = this.rnn instanceof nn.LSTM ? this.rnn.forward(packed) : this.rnn.forward(packed);
-    return this.head.forward(out.data);
+    return out.data;
   }
 
   /** One generation step from `token`: the next token's logits [V] and the new state. */

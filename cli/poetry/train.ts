@@ -53,13 +53,12 @@ const EVAL_BATCH = 256;
 export function evaluate(model: PoetryModel, encoded: readonly (readonly number[])[]): number {
   const wasTraining = model.training;
   model.eval();
-  const loss = new nn.CrossEntropyLoss({ reduction: "sum" });
   let total = 0;
   let tokens = 0;
   noGrad(() => {
     for (let i = 0; i < encoded.length; i += EVAL_BATCH) {
       const batch = makeBatch(encoded.slice(i, i + EVAL_BATCH));
-      total += loss.forward(model.forward(batch), batch.targets).item();
+      total += model.loss(batch, "sum").item();
       tokens += batch.tokens;
     }
   });
@@ -89,7 +88,6 @@ export async function train(args: TrainArgs, say: Say): Promise<{ exitCode: numb
     writeBytesAtomicSync(args.saveInitial, io.saveSafetensors(model.stateDict(), { format: "pt" }));
   const opt = new optim.AdamW(model.parameters(), { lr: training.lr, weightDecay: training.weightDecay });
   if (resumed) opt.loadStateDict(resumed.optimizerState);
-  const lossFn = new nn.CrossEntropyLoss();
   const train = split.train.map((p) => vocab.encode(p));
   const val = split.val.map((p) => vocab.encode(p));
   const batchesPerEpoch = Math.ceil(train.length / training.batchSize);
@@ -168,7 +166,7 @@ export async function train(args: TrainArgs, say: Say): Promise<{ exitCode: numb
       const batch: Batch = makeBatch(order.slice(first, first + training.batchSize).map((i) => train[i]!));
       const t0 = performance.now();
       opt.zeroGrad();
-      const loss = lossFn.forward(model.forward(batch), batch.targets);
+      const loss = model.loss(batch);
       loss.backward();
       nn.utils.clipGradNorm(model.parameters(), training.clip);
       opt.step();

@@ -229,6 +229,37 @@ export interface LayerGradIn {
   readonly dcNOff: number;
 }
 
+/**
+ * Softmax cross entropy of a linear layer's logits, the logits kept inside the kernel (a language
+ * model's output layer: rows × vocabulary logits are the largest array of a training step, and
+ * only the loss and the gradients leave). x [rows, I], w [C, I], b [C] or null, all contiguous:
+ *   Z = x·wᵀ + b;  for each row r with t[r] ≥ 0 (t[r] < 0: the row is ignored; t[r] < C, checked
+ *   by the caller): loss[r] = log Σ_c e^{Z[r, c]} − Z[r, t[r]] in float64 (0 when ignored).
+ * With grads: dZ[r, c] = scale[r]·(softmax(Z[r])_c − [c = t[r]]) (0 for ignored rows), and
+ *   dx = dZ·w [rows, I], dw = dZᵀ·x [C, I], db = Σ_r dZ[r] [C] (when b is given).
+ * Z and dZ are scratch the implementation provides for the call: the one exception to "allocate
+ * nothing", and the point of the kernel (the WASM kernels keep them in their own memory).
+ */
+export type LinearCrossEntropy = (
+  rows: number,
+  I: number,
+  C: number,
+  x: F,
+  w: F,
+  b: F | null,
+  t: Int32Array,
+  loss: Float64Array,
+  grads: LinearCrossEntropyGrads | null,
+) => void;
+
+export interface LinearCrossEntropyGrads {
+  /** float64 [rows]: each row's factor (its class weight over the reduction's divisor). */
+  readonly scale: Float64Array;
+  readonly dx: F;
+  readonly dw: F;
+  readonly db: F | null;
+}
+
 /** Gradients of one layer-direction, freshly allocated in PyTorch's shapes; dx is [N, I]. */
 export interface LayerGrads {
   readonly dx: F;
@@ -252,6 +283,7 @@ export interface Kernels {
   readonly rnnCellBackward: RnnCellBackward;
   readonly lstmCellBackward: LstmCellBackward;
   readonly gruCellBackward: GruCellBackward;
+  readonly linearCrossEntropy: LinearCrossEntropy;
   /**
    * Optional whole-layer fast paths: exactly runLayer / runLayerBackward (kernels/layer.ts), same
    * arguments, same results and saved buffers, with the time loop run inside the implementation

@@ -18,6 +18,8 @@ export {
   CrossEntropyLoss,
   type CrossEntropyLossOptions,
   crossEntropy,
+  type LinearCrossEntropyOptions,
+  linearCrossEntropy,
   MSELoss,
   type MSELossOptions,
   mseLoss,

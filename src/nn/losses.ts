@@ -20,6 +20,7 @@
 // refuses a weight that requires grad (nll_loss, BCE's weight and posWeight), so does rnnkit.
 
 import { ArgumentError, show } from "../errors.js";
+import { kernels } from "../kernels/select.js";
 import {
   allocArray,
   type DType,
@@ -709,6 +710,136 @@ function bceWithLogitsImpl(where: string, input: Tensor, target: Tensor, spec: B
  */
 export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntropyLossOptions = {}): Tensor {
   return crossEntropyImpl("crossEntropy", input, target, crossEntropySpec("crossEntropy", options));
+}
+
+export interface LinearCrossEntropyOptions {
+  /** A rescaling weight per class: a 1-D float tensor of size C (crossEntropy's `weight`). */
+  readonly classWeight?: Tensor | null;
+  /** A target equal to this contributes nothing (default -100). */
+  readonly ignoreIndex?: number;
+  /** "mean" (default) or "sum"; "none" would need every row's logits kept, which this op avoids. */
+  readonly reduction?: "mean" | "sum";
+}
+
+/**
+ * crossEntropy(linear(input, weight, bias), target) as one fused op, the logits never materialised
+ * as a tensor: input [N, I], weight [C, I], bias [C] or null, target int32 [N] (class indices).
+ * For a language model's output layer the logits (tokens × vocabulary) are the largest array of a
+ * training step; the kernel keeps them in its own scratch and returns only the loss and, when a
+ * gradient is needed, the gradients of input, weight and bias, computed in the same call (the
+ * loss is a scalar, so backward only scales them). Same value and gradients as the unfused form to
+ * float rounding (fixtures in test/nn/linear_ce.test.ts).
+ */
+export function linearCrossEntropy(
+  input: Tensor,
+  weight: Tensor,
+  bias: Tensor | null,
+  target: Tensor,
+  options: LinearCrossEntropyOptions = {},
+): Tensor {
+  const where = "linearCrossEntropy";
+  checkKnownOptions(where, options, ["classWeight", "ignoreIndex", "reduction"]);
+  const classWeight = weightOption(where, "classWeight", options.classWeight, true);
+  const ignoreIndex = ignoreIndexOption(where, options.ignoreIndex);
+  const reduction = reductionOption(where, options.reduction);
+  if (reduction === "none")
+    throw new ArgumentError(
+      where,
+      "reduction",
+      "must reduce (the fused op keeps no per-row logits)",
+      "'mean' or 'sum'",
+      reduction,
+    );
+  floatInput(where, input);
+  if (input.ndim !== 2)
+    throw new ArgumentError(where, "input.dim()", "must be 2 (rows of features)", 2, input.ndim);
+  const [N, I] = input.shape as [number, number];
+  if (!(weight instanceof Tensor) || weight.ndim !== 2 || weight.shape[1] !== I)
+    throw new ArgumentError(
+      where,
+      "weight.shape",
+      "must be [C, input.size(1)]",
+      `[C, ${I}]`,
+      weight instanceof Tensor ? weight.shape : weight,
+    );
+  if (weight.dtype !== input.dtype)
+    throw new ArgumentError(where, "weight.dtype", "must be the input's dtype", input.dtype, weight.dtype);
+  const C = weight.shape[0]!;
+  if (
+    bias !== null &&
+    !(bias instanceof Tensor && bias.ndim === 1 && bias.shape[0] === C && bias.dtype === input.dtype)
+  )
+    throw new ArgumentError(
+      where,
+      "bias",
+      "must be null or a 1-D tensor of the weight's rows and the input's dtype",
+      `${input.dtype} [${C}]`,
+      bias instanceof Tensor ? `${bias.dtype} ${show(bias.shape)}` : bias,
+    );
+  checkClassTarget(where, input, target);
+  checkClassWeight(where, classWeight, C, input.dtype as FloatDType);
+  notDifferentiable(where, "classWeight", classWeight, "cross_entropy with class indices");
+  const t = new Int32Array(N);
+  const rowWeight = new Float64Array(N);
+  let divisor = 0;
+  for (let r = 0; r < N; r++) {
+    const tc = target.data[r]!;
+    if (tc === ignoreIndex) {
+      t[r] = -1;
+      continue;
+    }
+    if (!(tc >= 0 && tc < C))
+      throw new ArgumentError(
+        where,
+        "target",
+        `is out of bounds at index ${r} (Target ${tc} is out of bounds.)`,
+        `class indices in [0, ${C - 1}] or ignoreIndex ${ignoreIndex}`,
+        tc,
+      );
+    t[r] = tc;
+    rowWeight[r] = classWeight ? classWeight.data[tc]! : 1;
+    divisor += rowWeight[r]!;
+  }
+  const dtype = input.dtype as FloatDType;
+  const wantGrad = needsGrad(input, weight, bias);
+  const grads = wantGrad
+    ? {
+        scale: rowWeight.map((w) => (reduction === "mean" ? w / divisor : w)),
+        dx: allocArray(dtype, N * I) as Float32Array | Float64Array,
+        dw: allocArray(dtype, C * I) as Float32Array | Float64Array,
+        db: bias ? (allocArray(dtype, C) as Float32Array | Float64Array) : null,
+      }
+    : null;
+  const loss = new Float64Array(N);
+  kernels().linearCrossEntropy(
+    N,
+    I,
+    C,
+    input.data as Float32Array | Float64Array,
+    weight.data as Float32Array | Float64Array,
+    (bias?.data ?? null) as Float32Array | Float64Array | null,
+    t,
+    loss,
+    grads,
+  );
+  let total = 0;
+  for (let r = 0; r < N; r++) total += rowWeight[r]! * loss[r]!;
+  const out = allocArray(dtype, 1);
+  out[0] = reduction === "mean" ? total / divisor : total;
+  const result = new Tensor(out, []);
+  if (!grads) return result;
+  return record("LinearCrossEntropyBackward", [input, weight, bias], [result], ([g]) => {
+    const k = g!.data[0]!;
+    const scaled = (x: Float32Array | Float64Array, shape: readonly number[]) => {
+      if (k !== 1) for (let i = 0; i < x.length; i++) x[i] = x[i]! * k;
+      return new Tensor(x, shape);
+    };
+    return [
+      scaled(grads.dx.slice(), input.shape),
+      scaled(grads.dw.slice(), weight.shape),
+      grads.db ? scaled(grads.db.slice(), [C]) : null,
+    ];
+  });
 }
 
 /** torch.nn.functional.nll_loss: `input` holds log-probabilities, shaped as for crossEntropy. */

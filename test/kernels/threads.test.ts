@@ -144,6 +144,39 @@ describe("threads: identical results at 1 and 2 threads", {
             }
   });
 
+  test("linearCrossEntropy: loss and gradients, rows split and ignored, both dtypes", async () => {
+    const g = new Generator(4);
+    for (const dt of DTYPES)
+      for (const [rows, I, C] of [
+        [1, 3, 5],
+        [13, 9, 37],
+        [40, 17, 101],
+      ] as const)
+        for (const withBias of [false, true]) {
+          const x = arr(dt, g, rows * I);
+          const w = arr(dt, g, C * I);
+          const b = withBias ? arr(dt, g, C) : null;
+          const t = Int32Array.from({ length: rows }, (_, r) => (r % 5 === 3 ? -1 : (r * 7) % C));
+          const scale = Float64Array.from({ length: rows }, (_, r) => (t[r]! < 0 ? 0 : 1 / rows));
+          const [r1, r2] = await atOneAndTwo(() => {
+            const loss = new Float64Array(rows);
+            const grads = {
+              scale,
+              dx: x.slice().fill(0),
+              dw: w.slice().fill(0),
+              db: b ? b.slice().fill(0) : null,
+            };
+            k.linearCrossEntropy(rows, I, C, x, w, b, t, loss, grads);
+            return { loss, ...grads };
+          });
+          const at = `linearCrossEntropy ${dt} [${rows}, ${I}, ${C}] bias=${withBias}`;
+          same(r1.loss, r2.loss, `${at} loss`);
+          same(r1.dx, r2.dx, `${at} dx`);
+          same(r1.dw, r2.dw, `${at} dw`);
+          same(r1.db, r2.db, `${at} db`);
+        }
+  });
+
   test("whole layers forward and backward: every cell, packed, reverse, projection, both dtypes", async () => {
     const g = new Generator(8);
     const kinds: CellKind[] = ["rnn_tanh", "rnn_relu", "lstm", "gru"];

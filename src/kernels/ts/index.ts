@@ -3,6 +3,7 @@
 import type { Kernels } from "../types.js";
 import { gruCell, gruCellBackward, lstmCell, lstmCellBackward, rnnCell, rnnCellBackward } from "./cells.js";
 import { gemm } from "./gemm.js";
+import { linearCrossEntropy } from "./losses.js";
 
 export const tsKernels: Kernels = {
   name: "ts",
@@ -14,4 +15,5 @@ export const tsKernels: Kernels = {
   rnnCellBackward,
   lstmCellBackward,
   gruCellBackward,
+  linearCrossEntropy,
 };

@@ -131,6 +131,7 @@ export const KERNELS = [
   "gemm_nt",
   "transpose",
   "colsum",
+  "ce_rows",
   "layer_fwd",
   "layer_bwd",
 ] as const;

@@ -8,7 +8,7 @@ import { checkBounds } from "../ts/gemm.js";
 import type { F, Kernels } from "../types.js";
 import { getRows, type Ops, putRows, type Wasm } from "./instance.js";
 import { layerBackward, layerForward } from "./layer.js";
-import { gemmSplit, job, packSplit, runJob, transposeSplit } from "./split.js";
+import { ceRowsSplit, colsumSplit, gemmSplit, job, packSplit, runJob, transposeSplit } from "./split.js";
 
 /** `ref.w`: the instance to run on, read at every call (index.ts replaces it between calls when threads start). */
 export function makeWasmKernels(ref: { readonly w: Wasm }): Kernels {
@@ -161,6 +161,72 @@ export function makeWasmKernels(ref: { readonly w: Wasm }): Kernels {
       getRows(mem, pdh, dh, dhOff, 1, n, n);
       getRows(mem, pdx, dXG, dXGOff, 1, rows * G, rows * G);
       getRows(mem, pdhg, dHG, dHGOff, 1, rows * G, rows * G);
+    },
+
+    linearCrossEntropy(rows, I, C, x, w, b, t, loss, grads) {
+      sameType(x, w, b, grads?.dx ?? null, grads?.dw ?? null, grads?.db ?? null);
+      if (rows === 0) return;
+      // Everything stays in the instance's memory from the logits to the gradients: the logits
+      // (rows × C, the largest array) are written, exponentiated and turned into dZ in place, and
+      // only the losses and the gradients are copied out. Each phase is split over the threads.
+      const o = opsOf(x);
+      const sz = sizeOf(x);
+      const ex = ref.w.ex;
+      const work = rows * C * I;
+      const packF = ex.packed_bytes(o.f64, C, I);
+      const packX = grads ? ex.packed_bytes(o.f64, I, C) : 0;
+      const packW = grads ? ex.packed_bytes(o.f64, I, rows) : 0;
+      const counts = [
+        rows * I,
+        C * I,
+        b ? C : 0,
+        rows * C,
+        grads ? C * rows : 0,
+        grads ? rows * I : 0,
+        grads ? C * I : 0,
+        grads && b ? C : 0,
+      ];
+      let bytes = packF + packX + packW + rows * 4 + rows * 16;
+      for (const n of counts) bytes += n * sz;
+      const j1 = job(ref.w, work);
+      if (j1.threads > 1) ref.w.wake();
+      ref.w.begin(bytes, counts.length + 6);
+      const [px, pw, pb, pz, pzt, pdx, pdw, pdb] = counts.map((n) => ref.w.take(n * sz)) as number[];
+      const [psF, psX, psW] = [ref.w.take(packF), ref.w.take(packX), ref.w.take(packW)] as number[];
+      const pt = ref.w.take(rows * 4);
+      const ps = ref.w.take(rows * 8);
+      const pl = ref.w.take(rows * 8);
+      const mem = ref.w.view(o.f64);
+      const m64 = ref.w.f64();
+      putRows(mem, px!, x, 0, 1, rows * I, rows * I);
+      putRows(mem, pw!, w, 0, 1, C * I, C * I);
+      if (b) putRows(mem, pb!, b, 0, 1, C, C);
+      new Int32Array(m64.buffer, pt, rows).set(t.subarray(0, rows));
+      if (grads) m64.set(grads.scale.subarray(0, rows), ps / 8);
+      packSplit(j1, o, false, true, C, I, pw!, I, psF!);
+      runJob(ref.w, j1);
+      const j2 = job(ref.w, work);
+      gemmSplit(j2, o, rows, C, I, px!, I, psF!, 0, b ? pb! : null, pz!, C);
+      runJob(ref.w, j2);
+      // About 16 multiply-adds' worth per logit (an exp, a max, a sum, a scale).
+      const j3 = job(ref.w, rows * C * 16);
+      ceRowsSplit(j3, o, rows, C, pz!, pt, ps, pl, grads !== null);
+      runJob(ref.w, j3);
+      loss.set(m64.subarray(pl / 8, pl / 8 + rows));
+      if (!grads) return;
+      const j4 = job(ref.w, work);
+      packSplit(j4, o, false, false, I, C, pw!, I, psX!);
+      packSplit(j4, o, false, false, I, rows, px!, I, psW!);
+      transposeSplit(j4, o, C, rows, pz!, C, pzt!);
+      runJob(ref.w, j4);
+      const j5 = job(ref.w, work);
+      gemmSplit(j5, o, rows, I, C, pz!, C, psX!, 0, null, pdx!, I);
+      gemmSplit(j5, o, C, I, rows, pzt!, rows, psW!, 0, null, pdw!, I);
+      if (b && grads.db) colsumSplit(j5, o, pz!, rows, C, pdb!);
+      runJob(ref.w, j5);
+      getRows(mem, pdx!, grads.dx, 0, 1, rows * I, rows * I);
+      getRows(mem, pdw!, grads.dw, 0, 1, C * I, C * I);
+      if (b && grads.db) getRows(mem, pdb!, grads.db, 0, 1, C, C);
     },
 
     layerForward: (spec, weights, run) => layerForward(ref.w, spec, weights, run),

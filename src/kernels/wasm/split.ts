@@ -150,3 +150,32 @@ export function colsumSplit(j: Job, o: Ops, m: number, rows: number, cols: numbe
   for (const [j0, j1] of ranges(cols, j.pieces, 4))
     j.calls.push([o.name("colsum"), m + j0 * sz, rows, j1 - j0, cols, out + j0 * sz]);
 }
+
+/**
+ * Softmax cross entropy over rows of logits z [rows, C] (asm/kernels.ts ceRows), by ranges of
+ * rows: targets t (int32), scales s and losses (float64) per row.
+ */
+export function ceRowsSplit(
+  j: Job,
+  o: Ops,
+  rows: number,
+  C: number,
+  z: number,
+  t: number,
+  s: number,
+  loss: number,
+  grad: boolean,
+): void {
+  const sz = sizeOf(o);
+  for (const [r0, r1] of ranges(rows, j.pieces))
+    j.calls.push([
+      o.name("ce_rows"),
+      r1 - r0,
+      C,
+      z + r0 * C * sz,
+      t + r0 * 4,
+      s + r0 * 8,
+      loss + r0 * 8,
+      grad ? 1 : 0,
+    ]);
+}
