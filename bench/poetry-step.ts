@@ -1,13 +1,13 @@
 // Where a poetry training step goes: builds the CLI's default model on a built-in corpus and times
 // each phase of a step (embedding+LSTM forward, head forward, loss, backward, clip, optimizer).
-//   npx tsx bench/poetry-step.ts [quatrains|five] [threads] [steps]
+//   npx tsx bench/poetry-step.ts [five|quatrains] [threads] [steps]
 import { loadTang } from "../cli/poetry/corpus.js";
 import { epochOrder, makeBatch, splitPoems } from "../cli/poetry/data.js";
 import { PoetryModel } from "../cli/poetry/model.js";
 import { Vocab } from "../cli/poetry/vocab.js";
 import { initKernels, manualSeed, nn, optim, setThreads, threadsReady } from "../src/index.js";
 
-const which = (process.argv[2] ?? "quatrains") as "quatrains" | "five";
+const which = (process.argv[2] ?? "five") as "quatrains" | "five";
 const threads = Number(process.argv[3] ?? 1);
 const steps = Number(process.argv[4] ?? 10);
 await initKernels();

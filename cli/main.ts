@@ -61,8 +61,9 @@ poem every --sample-every steps, and writing a checkpoint folder (config.json, m
 model.pt, optimizer.safetensors) every --checkpoint-every steps, at the end and on Ctrl-C (exit 130).
 
 Data
-  --corpus NAME|FILE   quatrains (default: the 3.9k five-character quatrains of the Complete Tang
-                       Poems), five (all 27k five-character poems), or a UTF-8 file, one poem a line
+  --corpus NAME|FILE   five (default: the 26.9k poems of the Complete Tang Poems written wholly in
+                       five-character lines), quatrains (the 3.9k four-line ones among them), or a
+                       UTF-8 file, one poem a line
   --min-count N        characters seen fewer times become <unk> (default 2)
 Model
   --kind lstm|gru      (default lstm)   --layers N (1)   --hidden N (256)   --embedding N (128)
@@ -73,7 +74,7 @@ Training
   --steps N            stop after N steps        --epochs X   stop after X passes over the data
   --out DIR            checkpoint folder (default runs/poetry)
   --resume DIR         continue a checkpoint exactly where it stopped (model, optimizer, data order)
-  --eval-every N (50)  --sample-every N (200)  --checkpoint-every N (500)  --poems N (4, at the end)
+  --eval-every N (50)  --sample-every N (50)  --checkpoint-every N (500)  --poems N (4, at the end)
   --save-initial FILE  also write the initial weights (.safetensors), e.g. for the PyTorch comparison
   --threads N          threads for the kernels (default: every core; results do not depend on it)`;
 
@@ -258,7 +259,7 @@ export async function main(argv: readonly string[], con: Console = processConsol
         await useThreadsOption(str("threads"));
         const result = await train(
           {
-            corpus: str("corpus") ?? "quatrains",
+            corpus: str("corpus") ?? "five",
             model: {
               kind,
               embeddingDim: positive("embedding", str("embedding"), 128),
@@ -281,7 +282,7 @@ export async function main(argv: readonly string[], con: Console = processConsol
             out: str("out") ?? join("runs", "poetry"),
             resume: str("resume") ?? null,
             evalEvery: positive("eval-every", str("eval-every"), 50),
-            sampleEvery: positive("sample-every", str("sample-every"), 200),
+            sampleEvery: positive("sample-every", str("sample-every"), 50),
             checkpointEvery: positive("checkpoint-every", str("checkpoint-every"), 500),
             poems: str("poems") === "0" ? 0 : positive("poems", str("poems"), 4),
             saveInitial: str("save-initial") ?? null,

@@ -3,7 +3,7 @@
 // poems as it learns, atomic checkpoints, exact --resume and a checkpoint on Ctrl-C.
 
 import { MultiBar, Presets } from "cli-progress";
-import { Generator, io, manualSeed, nn, noGrad, optim } from "../../src/index.js";
+import { Generator, getThreads, io, kernels, manualSeed, nn, noGrad, optim } from "../../src/index.js";
 import { writeBytesAtomicSync } from "../../src/io/node.js";
 import { UsageError } from "../usage.js";
 import {
@@ -110,6 +110,8 @@ export async function train(args: TrainArgs, say: Say): Promise<{ exitCode: numb
         .toLocaleString("en")} parameters` +
       (resumed ? `; resuming at step ${p.step}` : ""),
   );
+  const threads = getThreads();
+  say.err(`kernels: ${kernels().detail}, ${threads} thread${threads === 1 ? "" : "s"}`);
 
   let interrupted = false;
   const onSigint = () => {

@@ -133,7 +133,7 @@ def evaluate(model, encoded):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--init", required=True, help="rnnkit's --save-initial file (.safetensors)")
-    ap.add_argument("--corpus", default="quatrains", choices=["quatrains", "five"])
+    ap.add_argument("--corpus", default="five", choices=["quatrains", "five"])
     ap.add_argument("--kind", default="lstm", choices=["lstm", "gru"])
     ap.add_argument("--layers", type=int, default=1)
     ap.add_argument("--hidden", type=int, default=256)
