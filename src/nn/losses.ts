@@ -312,6 +312,18 @@ function checkClassTarget(where: string, input: Tensor, target: Tensor): void {
     );
 }
 
+/** A class-index target that is not ignored must name one of the C classes (PyTorch's message in parentheses). */
+function checkTargetClass(where: string, tc: number, pos: number, C: number, ignoreIndex: number): void {
+  if (!(tc >= 0 && tc < C))
+    throw new ArgumentError(
+      where,
+      "target",
+      `is out of bounds at index ${pos} (Target ${tc} is out of bounds.)`,
+      `class indices in [0, ${C - 1}] or ignoreIndex ${ignoreIndex}`,
+      tc,
+    );
+}
+
 /**
  * The log-softmax of one position's C logits (stride S) as its two row constants: lsm_c =
  * (x_c − max) − logSum. Keeping the constants instead of C log-probabilities saves memory and
@@ -380,14 +392,7 @@ function classIndexLoss(
       const pos = n * S + s;
       const tc = t[pos]!;
       if (tc === ignoreIndex) continue;
-      if (!(tc >= 0 && tc < C))
-        throw new ArgumentError(
-          where,
-          "target",
-          `is out of bounds at index ${pos} (Target ${tc} is out of bounds.)`,
-          `class indices in [0, ${C - 1}] or ignoreIndex ${ignoreIndex}`,
-          tc,
-        );
+      checkTargetClass(where, tc, pos, C, ignoreIndex);
       const base = n * C * S + s;
       const wt = w ? w[tc]! : 1;
       let loss: number;
@@ -788,14 +793,7 @@ export function linearCrossEntropy(
       t[r] = -1;
       continue;
     }
-    if (!(tc >= 0 && tc < C))
-      throw new ArgumentError(
-        where,
-        "target",
-        `is out of bounds at index ${r} (Target ${tc} is out of bounds.)`,
-        `class indices in [0, ${C - 1}] or ignoreIndex ${ignoreIndex}`,
-        tc,
-      );
+    checkTargetClass(where, tc, r, C, ignoreIndex);
     t[r] = tc;
     rowWeight[r] = classWeight ? classWeight.data[tc]! : 1;
     divisor += rowWeight[r]!;
