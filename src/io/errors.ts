@@ -20,8 +20,16 @@ export class FormatError extends Error {
     /** What is wrong, without the format and file prefix. */
     readonly detail: string,
   ) {
-    super(`${format}${file === null ? "" : ` (${file})`}: ${detail}`);
+    super(`${format}${file === null ? "" : ` (${file})`}: ${capped(detail)}`);
   }
+}
+
+/** Longest detail a message carries: one line a person reads, whatever the file holds. */
+export const MAX_DETAIL = 400;
+
+function capped(detail: string): string {
+  const line = detail.replaceAll(/[\r\n]+/g, " ");
+  return line.length > MAX_DETAIL ? `${line.slice(0, MAX_DETAIL)}... (${line.length} characters)` : line;
 }
 
 /** Creates FormatErrors for one file: `fail("header length ...")` throws. */

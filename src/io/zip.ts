@@ -155,8 +155,14 @@ export function readZip(bytes: Uint8Array, rep: Reporter): ZipArchive {
   const headers: { start: number; entry: ZipEntry }[] = [];
   const names = new Set<string>();
   const cdEnd = cdOffset + cdSize;
+  // Walked by the directory's byte size, not by the end record's count: a count that is too small
+  // would otherwise drop entries silently. Both must agree.
   let p = cdOffset;
-  for (let k = 0; k < count; k++) {
+  for (let k = 0; p < cdEnd; k++) {
+    if (k >= count)
+      rep.fail(
+        `the central directory holds more than the ${showCount(count)} entries its end record counts (a corrupt archive)`,
+      );
     if (p + CENTRAL_SIZE > cdEnd || u32(p) !== SIG_CENTRAL)
       rep.fail(`central directory entry ${k} at byte ${p} is missing or truncated`);
     const flags = u16(p + 8);
@@ -229,6 +235,10 @@ export function readZip(bytes: Uint8Array, rep: Reporter): ZipArchive {
     headers.push({ start: localOffset, entry });
     p = next;
   }
+  if (entries.length !== count)
+    rep.fail(
+      `the end record counts ${showCount(count)} entries but the central directory holds ${entries.length} (a corrupt archive)`,
+    );
   // Entries may not share bytes (overlapping entries are a classic zip bomb).
   headers.sort((a, b) => a.start - b.start);
   for (let k = 1; k < headers.length; k++) {

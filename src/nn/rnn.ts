@@ -242,9 +242,19 @@ export abstract class RNNBase extends Module {
       const timeMajor = batched && this.batchFirst ? input.transpose(0, 1) : input;
       const T = timeMajor.shape[0]!;
       const B = batched ? timeMajor.shape[1]! : 1;
+      if (T === 0)
+        throw new ArgumentError(
+          name,
+          "input's sequence length",
+          'must be larger than 0 (PyTorch: "Expected sequence length to be larger than 0 in RNN")',
+          "at least 1",
+          0,
+        );
       rows = {
         x: timeMajor.reshape(T * B, this.inputSize),
-        batchSizes: new Array<number>(T).fill(B),
+        // An empty batch (B = 0, as PyTorch allows) has no rows at any step: no step runs, so the work
+        // is bounded by the data present however long T claims to be.
+        batchSizes: B === 0 ? [] : new Array<number>(T).fill(B),
         B,
         T,
         packed: null,

@@ -56,18 +56,39 @@ export function tensor(data: TypedArray | NestedArray, options: TensorOptions = 
   return withGrad(new Tensor(flat, shape), options.requiresGrad);
 }
 
-function nestedShape(data: NestedArray): number[] {
+/** Deepest nesting `tensor()` reads: far past any real tensor, short of the call stack. */
+const MAX_NESTING = 64;
+
+/** What a value is, for the message when it is not data (never its whole text). */
+function kindOf(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "an array";
+  if (typeof v === "object") return `an object (${v.constructor?.name ?? "no class"})`;
+  return `a ${typeof v}`;
+}
+
+function nestedShape(data: NestedArray, where = "data", depth = 0): number[] {
   if (typeof data === "number") return [];
+  if (!Array.isArray(data))
+    throw new ArgumentError(
+      "tensor",
+      where,
+      "must be a number, an array of them, or a typed array",
+      "numbers or nested arrays of numbers",
+      kindOf(data),
+    );
+  if (depth >= MAX_NESTING)
+    throw new ArgumentError("tensor", where, "is nested too deeply", `at most ${MAX_NESTING} levels`, depth);
   const shape = [data.length];
   if (data.length === 0) return shape;
-  const inner = nestedShape(data[0]!);
+  const inner = nestedShape(data[0]!, `${where}[0]`, depth + 1);
   for (const [i, d] of data.entries()) {
-    const s = nestedShape(d);
+    const s = i === 0 ? inner : nestedShape(d, `${where}[${i}]`, depth + 1);
     if (s.length !== inner.length || s.some((x, j) => x !== inner[j]))
       throw new ArgumentError(
         "tensor",
-        `data[${i}]`,
-        "must have the same shape as data[0] (a ragged array)",
+        `${where}[${i}]`,
+        `must have the same shape as ${where}[0] (a ragged array)`,
         inner,
         s,
       );

@@ -14,13 +14,14 @@ import {
   loadSafetensors,
   loadTorch,
   type PickleValue,
+  pickStateDict,
 } from "../../src/io/index.js";
 import { Budget } from "../../src/io/limits.js";
 import { saveNpy } from "../../src/io/npy.js";
 import { latin1 } from "../../src/io/text.js";
 import { isZip, readZip, writeTorchZip, writeZip } from "../../src/io/zip.js";
 import { fixtureBytes, rng } from "./helpers.js";
-import { bytesOf, str, tensorPickle, torchZip } from "./pickles.js";
+import { bytesOf, emptyNpy, sharedMemoPickle, str, tensorPickle, torchZip } from "./pickles.js";
 
 type Format = "safetensors" | "npy" | "npz" | "torch";
 
@@ -250,6 +251,16 @@ function zipFieldLie(b: Uint8Array, r: Rand): Uint8Array {
 /** Hand-made hostile files: zip bombs, deep pickles, huge declared sizes. */
 const CRAFTED: readonly { what: string; format: Format; make: () => Uint8Array }[] = [
   {
+    what: "a dict key of tuples shared through the memo, 2^24 leaves in 577 bytes",
+    format: "torch",
+    make: () => sharedMemoPickle(24),
+  },
+  {
+    what: "an .npy of shape (1e9, 0, 4): a billion time steps of an empty batch",
+    format: "npy",
+    make: () => emptyNpy([1e9, 0, 4]),
+  },
+  {
     what: "zip bomb: a deflated entry claiming 4 GiB",
     format: "npz",
     make: () => {
@@ -350,18 +361,35 @@ const LOADERS: Record<Format, (b: Uint8Array) => unknown> = {
   safetensors: (b) => loadSafetensors(b, { name: "fuzz" }).tensors,
   npy: (b) => loadNpy(b, { name: "fuzz" }),
   npz: (b) => loadNpz(b, { name: "fuzz" }),
-  torch: (b) => loadTorch(b, { name: "fuzz" }),
+  torch: (b) => {
+    const v = loadTorch(b, { name: "fuzz" });
+    // The state-dict search describes what it finds in its messages: it must stay bounded too.
+    try {
+      pickStateDict(v, { name: "fuzz" });
+    } catch (e) {
+      if (!(e instanceof FormatError)) throw e;
+      if (e.message.length > 1000) throw new Error(`a ${e.message.length}-character message`);
+    }
+    return v;
+  },
 };
 
-/** Throws unless every tensor in `v` is well-formed (bytes.length = numel · itemsize). */
-function checkWellFormed(v: unknown, depth = 0): void {
+/**
+ * Throws unless every tensor in `v` is well-formed (bytes.length = numel · itemsize). Each shared
+ * value is checked once (a pickle's memo can share a value 2^24 times in a few hundred bytes).
+ */
+function checkWellFormed(v: unknown, depth = 0, seen = new Set<unknown>()): void {
   if (depth > 300) throw new Error("value nested deeper than the loaders allow");
+  if (typeof v === "object" && v !== null) {
+    if (seen.has(v)) return;
+    seen.add(v);
+  }
   if (v instanceof Map)
     for (const [k, x] of v) {
-      checkWellFormed(k, depth + 1);
-      checkWellFormed(x, depth + 1);
+      checkWellFormed(k, depth + 1, seen);
+      checkWellFormed(x, depth + 1, seen);
     }
-  else if (Array.isArray(v)) for (const x of v) checkWellFormed(x, depth + 1);
+  else if (Array.isArray(v)) for (const x of v) checkWellFormed(x, depth + 1, seen);
   else if (isStoredTensor(v)) {
     const numel = v.shape.reduce((a, b) => a * b, 1);
     if (

@@ -93,3 +93,20 @@ export function torchZip(
     { name: `${folder}/version`, data: new TextEncoder().encode("3\n") },
   ]);
 }
+
+/** OrderedDict() with one key: t_0 = (), t_d = (t_{d-1}, t_{d-1}) through the memo, `depth` times. */
+export function sharedMemoPickle(depth: number): Uint8Array {
+  const step = bytesOf("0j", [0, 0, 0, 0], "j", [0, 0, 0, 0], 0x86, "r", [0, 0, 0, 0]);
+  const parts: Uint8Array[] = [bytesOf(0x80, 0x02, "ccollections\nOrderedDict\n)R)r", [0, 0, 0, 0])];
+  for (let i = 0; i < depth; i++) parts.push(step);
+  parts.push(bytesOf("K", 0x01, "s."));
+  return torchZip(bytesOf(...parts));
+}
+
+/** An .npy header for `shape` (float32) and no data. */
+export function emptyNpy(shape: readonly number[]): Uint8Array {
+  const dict = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(", ")},), }`;
+  const pad = 64 - ((10 + dict.length + 1) % 64);
+  const header = `${dict}${" ".repeat(pad % 64)}\n`;
+  return bytesOf(0x93, "NUMPY", 1, 0, header.length & 0xff, header.length >> 8, header);
+}

@@ -255,7 +255,7 @@ export function unpickle(
     if (spec === undefined)
       return fail(
         `global '${dotted}' is not allowed: rnnkit loads only tensors and plain data, so it refuses this ` +
-          "file (nothing in it was run)",
+          `file (nothing in it was run)${looksLikeWholeModel(module) ? WHOLE_MODEL_HINT : ""}`,
       );
     return new PyGlobal(module, name, spec);
   };
@@ -543,6 +543,14 @@ function call(f: unknown, args: unknown, vm: VmContext): unknown {
   return f.spec.call(args, vm);
 }
 
+/** Classes a `torch.save(model)` file names: torch.nn modules, or the user's own (`__main__`, `model`...). */
+function looksLikeWholeModel(module: string): boolean {
+  return module.startsWith("torch.nn.modules") || module === "__main__" || module.startsWith("torch.optim");
+}
+
+const WHOLE_MODEL_HINT =
+  "; it looks like torch.save(model), a whole module: in PyTorch save torch.save(model.state_dict(), path) and load that";
+
 /** What a value is, for messages ("a list", "global 'torch.FloatStorage'"). */
 export function describe(v: unknown): string {
   if (v === null) return "None";
@@ -553,8 +561,11 @@ export function describe(v: unknown): string {
   if (v instanceof Uint8Array) return "bytes";
   if (Array.isArray(v)) return isTuple(v) ? "a tuple" : "a list";
   if (typeof v === "string") return "a str";
-  if (typeof v === "bigint") return "an int";
-  if (typeof v === "number") return Number.isInteger(v) ? "an int" : "a float";
+  if (typeof v === "bigint" || (typeof v === "number" && Number.isInteger(v))) {
+    const text = String(v);
+    return `the int ${text.length > 24 ? `${text.slice(0, 24)}... (${text.length} digits)` : text}`;
+  }
+  if (typeof v === "number") return `the float ${v}`;
   if (typeof v === "boolean") return "a bool";
   return typeof v;
 }

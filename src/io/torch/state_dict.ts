@@ -5,7 +5,27 @@
 import { ArgumentError } from "../../errors.js";
 import { FormatError } from "../errors.js";
 import { isStoredTensor, type StoredTensor } from "../stored.js";
-import type { PickleValue } from "./pickle.js";
+import { describe, type PickleValue } from "./pickle.js";
+
+/**
+ * Keys for a message: the first few, strings quoted and cut short, other values by what they are
+ * (never `String(key)`: a key of tuples shared through the memo would expand exponentially).
+ */
+function listKeys(keys: Iterable<unknown>): string {
+  const shown: string[] = [];
+  let n = 0;
+  for (const k of keys) {
+    if (n++ < 12)
+      shown.push(
+        typeof k === "string"
+          ? `'${k.length > 60 ? `${k.slice(0, 60)}...` : k}'`
+          : typeof k === "number" || typeof k === "bigint"
+            ? String(k).slice(0, 30)
+            : describe(k),
+      );
+  }
+  return n > shown.length ? `${shown.join(", ")} and ${n - shown.length} more` : shown.join(", ");
+}
 
 /** Checkpoint keys that conventionally hold the model's state dict, most specific first. */
 const PREFERRED_KEYS = ["state_dict", "model_state_dict", "model", "module", "net", "network", "weights"];
@@ -45,8 +65,7 @@ export function pickStateDict(
     for (const k of path) {
       if (!(v instanceof Map))
         return fail(`cannot look up '${k}' in ${v === undefined ? "nothing" : "a non-dict"}`);
-      if (!v.has(k))
-        return fail(`no key '${k}' (keys: ${[...v.keys()].map((x) => `'${String(x)}'`).join(", ")})`);
+      if (!v.has(k)) return fail(`no key '${k}' (keys: ${listKeys(v.keys())})`);
       v = v.get(k);
     }
     dict = asStateDict(v);
@@ -56,16 +75,14 @@ export function pickStateDict(
     if (!(value instanceof Map)) return fail("the file holds no state dict (its top level is not a dict)");
     const candidates = [...value].filter(([k, v]) => typeof k === "string" && asStateDict(v)?.size);
     if (candidates.length === 0)
-      return fail(
-        `no state dict in the checkpoint (top-level keys: ${[...value.keys()].map((k) => `'${String(k)}'`).join(", ")})`,
-      );
+      return fail(`no state dict in the checkpoint (top-level keys: ${listKeys(value.keys())})`);
     const chosen =
       candidates.length === 1
         ? candidates[0]
         : candidates.find(([k]) => PREFERRED_KEYS.includes(k as string));
     if (chosen === undefined)
       return fail(
-        `the checkpoint holds several state dicts (${candidates.map(([k]) => `'${String(k)}'`).join(", ")}); choose one with options.key`,
+        `the checkpoint holds several state dicts (${listKeys(candidates.map(([k]) => k))}); choose one with options.key`,
       );
     dict = chosen[1] as Map<string, StoredTensor>;
   }
@@ -75,7 +92,7 @@ export function pickStateDict(
   for (const [k, t] of dict) if (k.startsWith(prefix)) out.set(k.slice(prefix.length), t);
   if (out.size === 0) {
     const heads = [...new Set([...dict.keys()].map((k) => `${k.split(".")[0]}.`))].slice(0, 10);
-    fail(`no key starts with '${prefix}' (prefixes present: ${heads.map((h) => `'${h}'`).join(", ")})`);
+    fail(`no key starts with '${prefix}' (prefixes present: ${listKeys(heads)})`);
   }
   return out;
 }
