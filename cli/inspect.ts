@@ -1,7 +1,7 @@
 // rnnkit inspect MODEL [--json]: the architecture inferred from a .pt / .safetensors file, and every tensor.
 
 import { nn } from "../src/index.js";
-import { readModelFile, shapesOf } from "./model.js";
+import { RNN_NONLINEARITY_NOTE, readModelFile, shapesOf } from "./model.js";
 
 export interface InspectReport {
   readonly architecture: (nn.InferredRecurrent & { readonly dtype: string }) | null;
@@ -32,8 +32,9 @@ export function formatReport(r: InspectReport): string {
     if (a.bidirectional) opts.push("bidirectional");
     if (!a.bias) opts.push("no bias");
     lines.push(`${a.kind} (${opts.join(", ")}), ${a.dtype}${a.prefix ? `, prefix '${a.prefix}'` : ""}`);
+    if (a.kind === "RNN") lines.push(RNN_NONLINEARITY_NOTE.replace("assuming", "rnnkit run assumes"));
   } else lines.push(`no recurrent architecture: ${r.note ?? "none found"}`);
-  const width = Math.max(...r.tensors.map((t) => t.name.length), 4);
+  const width = r.tensors.reduce((w, t) => Math.max(w, t.name.length), 4);
   lines.push("");
   for (const t of r.tensors)
     lines.push(`${t.name.padEnd(width)}  ${t.dtype.padEnd(8)}  [${t.shape.join(", ")}]`);

@@ -167,9 +167,29 @@ function version(): string {
 
 /** Sets the kernels' threads from --threads N (default: every core) and waits for the workers. */
 async function useThreadsOption(text: string | undefined): Promise<void> {
-  setThreads(text === undefined ? availableParallelism() : positive("threads", text, 1));
+  const cores = availableParallelism();
+  const n = text === undefined ? cores : positive("threads", text, 1);
+  if (n > cores)
+    throw new UsageError(`--threads must be at most the ${cores} cores this machine has, got ${text}`);
+  setThreads(n);
   await threadsReady();
 }
+
+/** What a checkpoint fixes: `train --resume` continues with its own, so these cannot be given with it. */
+const FIXED_BY_CHECKPOINT = [
+  "corpus",
+  "min-count",
+  "kind",
+  "layers",
+  "hidden",
+  "embedding",
+  "dropout",
+  "batch",
+  "lr",
+  "weight-decay",
+  "clip",
+  "seed",
+];
 
 /** Runs one command line; returns the exit code. */
 export async function main(argv: readonly string[], con: Console = processConsole): Promise<number> {
@@ -242,6 +262,13 @@ export async function main(argv: readonly string[], con: Console = processConsol
       case "train": {
         if (pos.length !== 0)
           throw new UsageError(`train takes no positional arguments, got '${pos[0]}'\n\n${HELP.train}`);
+        const resume = str("resume");
+        const fixed = FIXED_BY_CHECKPOINT.filter((k) => str(k) !== undefined);
+        if (resume !== undefined && fixed.length > 0)
+          throw new UsageError(
+            `--resume continues ${resume} with the settings it was trained with; ` +
+              `${fixed.map((k) => `--${k}`).join(", ")} cannot be changed (leave ${fixed.length === 1 ? "it" : "them"} out, or start a new run)`,
+          );
         const kind = str("kind") ?? "lstm";
         if (kind !== "lstm" && kind !== "gru")
           throw new UsageError(`--kind must be lstm or gru, got '${kind}'`);
@@ -280,7 +307,7 @@ export async function main(argv: readonly string[], con: Console = processConsol
             steps,
             epochs,
             out: str("out") ?? join("runs", "poetry"),
-            resume: str("resume") ?? null,
+            resume: resume ?? null,
             evalEvery: positive("eval-every", str("eval-every"), 50),
             sampleEvery: positive("sample-every", str("sample-every"), 50),
             checkpointEvery: positive("checkpoint-every", str("checkpoint-every"), 500),
@@ -294,7 +321,7 @@ export async function main(argv: readonly string[], con: Console = processConsol
       case "sample": {
         if (pos.length !== 1)
           throw new UsageError(`sample takes one CKPT folder, got ${pos.length}\n\n${HELP.sample}`);
-        const ckpt = loadCheckpoint(pos[0]!);
+        const ckpt = loadCheckpoint(pos[0]!, { optimizer: false });
         const prompt = str("prompt") ?? "";
         checkPrompt(prompt, ckpt.vocab);
         const formText = str("form") ?? "5x4";
@@ -323,7 +350,7 @@ export async function main(argv: readonly string[], con: Console = processConsol
       case "convert": {
         if (pos.length !== 2)
           throw new UsageError(`convert takes IN and OUT, got ${pos.length} argument(s)\n\n${HELP.convert}`);
-        const n = await convert(pos[0]!, pos[1]!);
+        const n = await convert(pos[0]!, pos[1]!, con.err);
         con.err(`wrote ${n} tensors to ${pos[1]}`);
         return 0;
       }

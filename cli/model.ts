@@ -23,6 +23,8 @@ export interface ModelFile {
   /** The state dict's tensors in the file's order. */
   readonly tensors: Map<string, io.StoredTensor>;
   readonly metadata: Record<string, string> | null;
+  /** For a checkpoint such as {"model": state_dict, "epoch": 3}: the key of the state dict, and the rest. */
+  readonly checkpoint: { readonly key: string; readonly leftOut: readonly string[] } | null;
 }
 
 export async function readModelFile(path: string): Promise<ModelFile> {
@@ -30,16 +32,28 @@ export async function readModelFile(path: string): Promise<ModelFile> {
   const bytes = await readBytes(path);
   if (format === "safetensors") {
     const f = io.loadSafetensors(bytes, { name: path });
-    return { path, format, tensors: new Map(f.tensors), metadata: f.metadata };
+    return { path, format, tensors: new Map(f.tensors), metadata: f.metadata, checkpoint: null };
   }
   const value = io.loadTorch(bytes, { name: path });
-  return { path, format, tensors: io.pickStateDict(value, { name: path }), metadata: null };
+  const tensors = io.pickStateDict(value, { name: path });
+  let checkpoint: ModelFile["checkpoint"] = null;
+  if (value instanceof Map && value !== tensors) {
+    const name = (k: unknown) => (typeof k === "string" ? k.slice(0, 60) : "(a key that is not a string)");
+    const keys = [...value.keys()];
+    const key = keys.find((k) => value.get(k) === tensors);
+    checkpoint = { key: name(key), leftOut: keys.filter((k) => k !== key).map(name) };
+  }
+  return { path, format, tensors, metadata: null, checkpoint };
 }
 
 export const shapesOf = (tensors: ReadonlyMap<string, io.StoredTensor>) =>
   new Map([...tensors].map(([k, v]) => [k, v.shape] as const));
 
 export type Recurrent = nn.RNN | nn.LSTM | nn.GRU;
+
+/** Said every time an nn.RNN's state dict is used without --nonlinearity: the file cannot tell. */
+export const RNN_NONLINEARITY_NOTE =
+  "nn.RNN: a state dict does not record the nonlinearity; assuming tanh (give --nonlinearity relu for a ReLU RNN)";
 
 export interface LoadedModel {
   readonly module: Recurrent;
@@ -75,6 +89,7 @@ export function buildModule(
   } else throw new Error(`${file.path}: weights of dtype ${storedDType} are not floating point`);
   if (a.kind !== "RNN" && nonlinearity !== undefined)
     throw new UsageError(`--nonlinearity applies to an RNN only; ${file.path} holds an ${a.kind}`);
+  if (a.kind === "RNN" && nonlinearity === undefined) notes.push(RNN_NONLINEARITY_NOTE);
   const options = {
     inputSize: a.inputSize,
     hiddenSize: a.hiddenSize,

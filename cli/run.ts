@@ -1,11 +1,18 @@
 // rnnkit run MODEL --input X.npy [...] --out DIR: PyTorch's forward of a saved nn.RNN/LSTM/GRU.
 
-import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { io, nn, type Tensor } from "../src/index.js";
-import { readBytes, writeBytesAtomic } from "../src/io/node.js";
+import { io, nn, noGrad, type Tensor } from "../src/index.js";
+import { readBytes } from "../src/io/node.js";
+import { checkOutputFolder, type FolderKind, writeOutputFolder } from "./folders.js";
 import { buildModule, readModelFile } from "./model.js";
 import { UsageError } from "./usage.js";
+
+/** A run's output folder holds these files, written together (cli/folders.ts). */
+export const RUN_OUTPUT: FolderKind = {
+  what: "a run output folder",
+  option: "--out",
+  names: ["output.npy", "h_n.npy", "c_n.npy"],
+};
 
 export interface RunArgs {
   readonly model: string;
@@ -44,9 +51,13 @@ async function readArray(
   return t;
 }
 
-/** Runs the model and writes DIR/output.npy, DIR/h_n.npy and (LSTM) DIR/c_n.npy. Returns the paths written. */
+/**
+ * Runs the model and writes DIR/output.npy, DIR/h_n.npy and (LSTM) DIR/c_n.npy, as one folder.
+ * Returns the paths written.
+ */
 export async function run(args: RunArgs, say: (line: string) => void): Promise<string[]> {
   const lengths = args.lengths !== undefined ? parseLengths(args.lengths) : null;
+  checkOutputFolder(args.out, RUN_OUTPUT);
   const file = await readModelFile(args.model);
   const {
     module: m,
@@ -66,6 +77,12 @@ export async function run(args: RunArgs, say: (line: string) => void): Promise<s
     throw new UsageError("an LSTM takes --h0 and --c0 together (or neither)");
   if (architecture.kind !== "LSTM" && c0)
     throw new UsageError(`--c0 applies to an LSTM only; ${args.model} holds an ${architecture.kind}`);
+  const features = x.shape[x.ndim - 1];
+  if ((x.ndim === 2 || x.ndim === 3) && features !== architecture.inputSize)
+    throw new Error(
+      `--input ${args.input}: the model takes ${architecture.inputSize} features (the last dimension), ` +
+        `the array has shape [${x.shape.join(", ")}]`,
+    );
   if (lengths && x.ndim !== 3)
     throw new UsageError(
       `--lengths needs a batched 3-D input, (T, B, I) or with --batch-first (B, T, I); got ${x.ndim}-D`,
@@ -73,26 +90,29 @@ export async function run(args: RunArgs, say: (line: string) => void): Promise<s
   const input = lengths
     ? nn.utils.rnn.packPaddedSequence(x, lengths, { batchFirst: args.batchFirst, enforceSorted: false })
     : x;
-  let output: Tensor | nn.utils.rnn.PackedSequence;
-  let hN: Tensor;
-  let cN: Tensor | null = null;
-  if (m instanceof nn.LSTM) [output, [hN, cN]] = m.forward(input as Tensor, h0 && c0 ? [h0, c0] : null);
-  else [output, hN] = (m as nn.GRU).forward(input as Tensor, h0);
-  const padded =
-    output instanceof nn.utils.rnn.PackedSequence
-      ? nn.utils.rnn.padPackedSequence(output, { batchFirst: args.batchFirst })[0]
-      : output;
-  await mkdir(args.out, { recursive: true });
-  const results: [string, Tensor][] = [
-    ["output.npy", padded],
-    ["h_n.npy", hN],
-  ];
-  if (cN) results.push(["c_n.npy", cN]);
-  const written: string[] = [];
-  for (const [name, t] of results) {
-    const path = join(args.out, name);
-    await writeBytesAtomic(path, io.saveNpy(t));
-    written.push(path);
-  }
-  return written;
+  // Inference only: nothing is recorded for backward (half the memory and time at long T).
+  const results = noGrad((): [string, Tensor][] => {
+    let output: Tensor | nn.utils.rnn.PackedSequence;
+    let hN: Tensor;
+    let cN: Tensor | null = null;
+    if (m instanceof nn.LSTM) [output, [hN, cN]] = m.forward(input as Tensor, h0 && c0 ? [h0, c0] : null);
+    else [output, hN] = (m as nn.GRU).forward(input as Tensor, h0);
+    const padded =
+      output instanceof nn.utils.rnn.PackedSequence
+        ? nn.utils.rnn.padPackedSequence(output, { batchFirst: args.batchFirst })[0]
+        : output;
+    const r: [string, Tensor][] = [
+      ["output.npy", padded],
+      ["h_n.npy", hN],
+    ];
+    if (cN) r.push(["c_n.npy", cN]);
+    return r;
+  });
+  const note = writeOutputFolder(
+    args.out,
+    results.map(([name, t]) => [name, io.saveNpy(t)] as const),
+    RUN_OUTPUT,
+  );
+  if (note) say(note);
+  return results.map(([name]) => join(args.out, name));
 }

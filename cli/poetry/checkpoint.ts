@@ -1,11 +1,15 @@
 // Poetry checkpoints (CLI, poetry): a folder holding config.json (architecture, vocabulary,
 // training options and progress, optimizer scalars, generator states), model.safetensors and
 // model.pt (the same weights: PyTorch loads either) and optimizer.safetensors. A checkpoint is
-// written to a temporary folder and renamed into place, so a crash never leaves half of one.
+// written to a temporary folder, flushed and renamed into place (cli/folders.ts), so a crash never
+// leaves half of one, and a folder that is not a checkpoint is never replaced.
 
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { Generator, type GeneratorState, io, type optim, Tensor } from "../../src/index.js";
+import { readBytesSync } from "../../src/io/node.js";
+import { type FolderKind, writeOutputFolder } from "../folders.js";
+import { UsageError } from "../usage.js";
 import { type ModelConfig, PoetryModel } from "./model.js";
 import { Vocab } from "./vocab.js";
 
@@ -55,7 +59,27 @@ export interface Checkpoint {
   readonly optimizerState: optim.OptimizerStateDict;
 }
 
-/** Writes a checkpoint folder at `dir`, replacing one that is there only once the new one is complete. */
+/** What a checkpoint folder may hold: the proof that an existing --out folder is one to replace. */
+export const CHECKPOINT: FolderKind = {
+  what: "a poetry checkpoint",
+  option: "--out",
+  names: ["config.json", "model.safetensors", "model.pt", "optimizer.safetensors"],
+  check(dir) {
+    const path = join(dir, "config.json");
+    if (!existsSync(path)) return "it has no config.json";
+    try {
+      const c = JSON.parse(readFileSync(path, "utf8")) as { format?: unknown };
+      return c.format === FORMAT ? null : `its config.json is not an ${FORMAT} config`;
+    } catch {
+      return "its config.json is not valid JSON";
+    }
+  },
+};
+
+/**
+ * Writes a checkpoint folder at `dir`, replacing one that is there only once the new one is complete
+ * (and only when it is a poetry checkpoint: see CHECKPOINT). Returns a note for the user, or null.
+ */
 export function saveCheckpoint(
   dir: string,
   parts: {
@@ -65,7 +89,7 @@ export function saveCheckpoint(
     progress: Progress;
     optimizer: optim.Optimizer;
   },
-): void {
+): string | null {
   const sd = parts.optimizer.stateDict();
   const tensors = new Map<string, Tensor>();
   const scalars: Record<string, Record<string, number | null>> = {};
@@ -87,37 +111,115 @@ export function saveCheckpoint(
     optimizer: { paramGroups: sd.param_groups, scalars },
   };
   const weights = parts.model.stateDict();
-  const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}`);
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  writeFileSync(join(tmp, "model.safetensors"), io.saveSafetensors(weights, { format: "pt" }));
-  writeFileSync(join(tmp, "model.pt"), io.saveTorch(weights));
-  writeFileSync(join(tmp, "optimizer.safetensors"), io.saveSafetensors(tensors));
-  writeFileSync(join(tmp, "config.json"), `${JSON.stringify(config, null, 1)}\n`);
-  const old = join(dirname(dir), `.${basename(dir)}.old-${process.pid}`);
-  if (existsSync(dir)) renameSync(dir, old);
-  renameSync(tmp, dir);
-  rmSync(old, { recursive: true, force: true });
+  return writeOutputFolder(
+    dir,
+    [
+      ["model.safetensors", io.saveSafetensors(weights, { format: "pt" })],
+      ["model.pt", io.saveTorch(weights)],
+      ["optimizer.safetensors", io.saveSafetensors(tensors)],
+      ["config.json", `${JSON.stringify(config, null, 1)}\n`],
+    ],
+    CHECKPOINT,
+  );
 }
 
-/** Reads a checkpoint folder, checking that its config and its weights agree. */
-export function loadCheckpoint(dir: string): Checkpoint {
-  const path = join(dir, "config.json");
-  if (!existsSync(path)) throw new Error(`${dir} is not a poetry checkpoint (no config.json)`);
-  const config = JSON.parse(readFileSync(path, "utf8")) as CheckpointConfig;
-  if (config.format !== FORMAT || config.version !== VERSION)
+/** Checks a parsed config.json field by field; throws naming the file and the field. */
+function validateConfig(path: string, c: unknown): CheckpointConfig {
+  const bad = (field: string, expected: string, actual: unknown): never => {
     throw new Error(
-      `${path}: not an ${FORMAT} v${VERSION} checkpoint (format ${String(config.format)}, version ${String(config.version)})`,
+      `${path}: ${field} must be ${expected}, got ${JSON.stringify(actual)?.slice(0, 60) ?? "nothing"}`,
     );
+  };
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === "object" && v !== null && !Array.isArray(v);
+  if (!isObject(c)) return bad("the config", "a JSON object", c);
+  if (c.format !== FORMAT || c.version !== VERSION)
+    throw new Error(
+      `${path}: not an ${FORMAT} v${VERSION} checkpoint (format ${JSON.stringify(c.format)}, version ${JSON.stringify(c.version)})`,
+    );
+  const count = (o: Record<string, unknown>, field: string, where: string, min = 1) => {
+    const v = o[field];
+    if (!Number.isSafeInteger(v) || (v as number) < min)
+      bad(`${where}.${field}`, min === 0 ? "a non-negative integer" : "a positive integer", v);
+  };
+  const m = c.model;
+  if (!isObject(m)) return bad("model", "an object", m);
+  if (m.kind !== "lstm" && m.kind !== "gru") bad("model.kind", "'lstm' or 'gru'", m.kind);
+  for (const f of ["vocabSize", "embeddingDim", "hiddenSize", "numLayers"]) count(m, f, "model");
+  if (typeof m.dropout !== "number" || !(m.dropout >= 0 && m.dropout < 1))
+    bad("model.dropout", "a number in [0, 1)", m.dropout);
+  if (!Array.isArray(c.vocab) || !c.vocab.every((t) => typeof t === "string"))
+    bad("vocab", "an array of strings", c.vocab);
+  const t = c.training;
+  if (!isObject(t)) return bad("training", "an object", t);
+  if (typeof t.corpus !== "string") bad("training.corpus", "a string", t.corpus);
+  for (const f of ["minCount", "batchSize"]) count(t, f, "training");
+  count(t, "seed", "training", 0);
+  for (const f of ["lr", "weightDecay", "clip"])
+    if (typeof t[f] !== "number" || !Number.isFinite(t[f])) bad(`training.${f}`, "a number", t[f]);
+  const p = c.progress;
+  if (!isObject(p)) return bad("progress", "an object", p);
+  for (const f of ["step", "epoch", "batchInEpoch", "tokens"]) count(p, f, "progress", 0);
+  if (typeof p.elapsedMs !== "number") bad("progress.elapsedMs", "a number", p.elapsedMs);
+  for (const f of ["trainLoss", "valLoss"])
+    if (p[f] !== null && typeof p[f] !== "number") bad(`progress.${f}`, "a number or null", p[f]);
+  const o = c.optimizer;
+  if (!isObject(o) || !Array.isArray(o.paramGroups) || !isObject(o.scalars))
+    bad("optimizer", "{ paramGroups: [...], scalars: {...} }", o);
+  if (!isObject(c.dropoutGenerator)) bad("dropoutGenerator", "a generator state", c.dropoutGenerator);
+  return c as unknown as CheckpointConfig;
+}
+
+/** The shapes model.safetensors must hold for `m`, checked before the model is built (its size bounds the allocation). */
+function checkWeightShapes(
+  path: string,
+  m: ModelConfig,
+  shapes: ReadonlyMap<string, readonly number[]>,
+): void {
+  const gates = m.kind === "lstm" ? 4 : 3;
+  const expect = (key: string, shape: readonly number[]) => {
+    const got = shapes.get(key);
+    if (!got || got.length !== shape.length || got.some((d, i) => d !== shape[i]))
+      throw new Error(
+        `${path}: config.json does not match model.safetensors: size mismatch for ${key}: ` +
+          `the config gives [${shape.join(", ")}], the file ${got ? `[${got.join(", ")}]` : "has no such tensor"}`,
+      );
+  };
+  expect("embedding.weight", [m.vocabSize, m.embeddingDim]);
+  for (let l = 0; l < m.numLayers; l++) {
+    expect(`rnn.weight_ih_l${l}`, [gates * m.hiddenSize, l === 0 ? m.embeddingDim : m.hiddenSize]);
+    expect(`rnn.weight_hh_l${l}`, [gates * m.hiddenSize, m.hiddenSize]);
+  }
+  expect("head.weight", [m.vocabSize, m.hiddenSize]);
+}
+
+/**
+ * Reads a checkpoint folder, checking that its config and its weights agree. The optimizer's state
+ * is read only when asked for (training resumes; sampling does not need it).
+ */
+export function loadCheckpoint(dir: string, { optimizer = true }: { optimizer?: boolean } = {}): Checkpoint {
+  const path = join(dir, "config.json");
+  if (!existsSync(dir))
+    throw new UsageError(
+      `${dir}: no such checkpoint folder; run 'rnnkit train' first (it writes runs/poetry)`,
+    );
+  if (!existsSync(path)) throw new UsageError(`${dir} is not a poetry checkpoint (no config.json)`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(readBytesSync(path)));
+  } catch (e) {
+    throw new Error(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+  const config = validateConfig(path, parsed);
   const vocab = new Vocab(config.vocab);
   if (config.model.vocabSize !== vocab.size)
     throw new Error(
       `${path}: the model's vocabSize ${config.model.vocabSize} does not match the vocabulary's ${vocab.size} entries`,
     );
+  const weightsPath = join(dir, "model.safetensors");
+  const weights = io.loadSafetensors(readBytesSync(weightsPath), { name: weightsPath });
+  checkWeightShapes(dir, config.model, new Map([...weights.tensors].map(([k, t]) => [k, t.shape])));
   const model = new PoetryModel(config.model);
-  const weights = io.loadSafetensors(readFileSync(join(dir, "model.safetensors")), {
-    name: join(dir, "model.safetensors"),
-  });
   try {
     model.loadStateDict(io.toTensors(weights.tensors));
   } catch (e) {
@@ -125,17 +227,24 @@ export function loadCheckpoint(dir: string): Checkpoint {
       `${dir}: config.json does not match model.safetensors: ${(e as Error).message.replaceAll("\n\t", " ")}`,
     );
   }
-  model.rnn.generator = new Generator().setState(config.dropoutGenerator);
-  const opt = io.loadSafetensors(readFileSync(join(dir, "optimizer.safetensors")), {
-    name: join(dir, "optimizer.safetensors"),
-  });
+  try {
+    model.rnn.generator = new Generator().setState(config.dropoutGenerator);
+  } catch (e) {
+    throw new Error(`${path}: dropoutGenerator: ${(e as Error).message}`);
+  }
   const state: Record<number, Record<string, Tensor | number | null>> = {};
-  for (const [i, entry] of Object.entries(config.optimizer.scalars)) state[Number(i)] = { ...entry };
-  for (const [key, stored] of opt.tensors) {
-    const [, i, name] = key.split(".");
-    const entry = state[Number(i)] ?? {};
-    entry[name!] = io.toTensor(stored, key);
-    state[Number(i)] = entry;
+  if (optimizer) {
+    const optPath = join(dir, "optimizer.safetensors");
+    const opt = io.loadSafetensors(readBytesSync(optPath), { name: optPath });
+    for (const [i, entry] of Object.entries(config.optimizer.scalars)) state[Number(i)] = { ...entry };
+    for (const [key, stored] of opt.tensors) {
+      const [, i, name] = key.split(".");
+      if (name === undefined || !Number.isSafeInteger(Number(i)))
+        throw new Error(`${optPath}: unexpected tensor '${key}' (expected state.INDEX.NAME)`);
+      const entry = state[Number(i)] ?? {};
+      entry[name] = io.toTensor(stored, key);
+      state[Number(i)] = entry;
+    }
   }
   return { config, model, vocab, optimizerState: { state, param_groups: config.optimizer.paramGroups } };
 }

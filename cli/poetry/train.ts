@@ -4,9 +4,11 @@
 
 import { MultiBar, Presets } from "cli-progress";
 import { Generator, getThreads, io, kernels, manualSeed, nn, noGrad, optim } from "../../src/index.js";
-import { writeBytesAtomicSync } from "../../src/io/node.js";
+import { temporaries, writeBytesAtomicSync } from "../../src/io/node.js";
+import { checkOutputFolder } from "../folders.js";
 import { UsageError } from "../usage.js";
 import {
+  CHECKPOINT,
   type Checkpoint,
   loadCheckpoint,
   type Progress,
@@ -49,24 +51,35 @@ export function loadPoems(corpus: string): string[] {
 
 const EVAL_BATCH = 256;
 
-/** Mean cross-entropy per token over `poems` (nats/char), in eval mode, without recording. */
-export function evaluate(model: PoetryModel, encoded: readonly (readonly number[])[]): number {
+/**
+ * Mean cross-entropy per token over `poems` (nats/char), in eval mode, without recording. Yields to
+ * the event loop between batches so a Ctrl-C is seen; returns null if `stopped()` turns true.
+ */
+export async function evaluate(
+  model: PoetryModel,
+  encoded: readonly (readonly number[])[],
+  stopped: () => boolean = () => false,
+): Promise<number | null> {
   const wasTraining = model.training;
   model.eval();
   let total = 0;
   let tokens = 0;
-  noGrad(() => {
+  try {
     for (let i = 0; i < encoded.length; i += EVAL_BATCH) {
       const batch = makeBatch(encoded.slice(i, i + EVAL_BATCH));
-      total += model.loss(batch, "sum").item();
+      total += noGrad(() => model.loss(batch, "sum").item());
       tokens += batch.tokens;
+      await new Promise((r) => setImmediate(r));
+      if (stopped()) return null;
     }
-  });
-  model.train(wasTraining);
+  } finally {
+    model.train(wasTraining);
+  }
   return total / tokens;
 }
 
 export async function train(args: TrainArgs, say: Say): Promise<{ exitCode: number; progress: Progress }> {
+  checkOutputFolder(args.out, CHECKPOINT);
   const resumed: Checkpoint | null = args.resume ? loadCheckpoint(args.resume) : null;
   const corpus = resumed ? resumed.config.training.corpus : args.corpus;
   const poems = loadPoems(corpus);
@@ -113,9 +126,17 @@ export async function train(args: TrainArgs, say: Say): Promise<{ exitCode: numb
   const threads = getThreads();
   say.err(`kernels: ${kernels().detail}, ${threads} thread${threads === 1 ? "" : "s"}`);
 
+  // The first Ctrl-C stops after the current step and saves; a second one exits at once, leaving
+  // the last complete checkpoint (checkpoints are renamed into place whole) and no temporaries.
   let interrupted = false;
   const onSigint = () => {
+    if (interrupted) {
+      temporaries.removeAll();
+      say.err("interrupted again: stopped without saving; the last checkpoint is as it was");
+      process.exit(130);
+    }
     interrupted = true;
+    say.err("interrupted: saving a checkpoint (Ctrl-C again to stop at once without saving)");
   };
   process.on("SIGINT", onSigint);
   const tty = process.stderr.isTTY === true;
@@ -142,14 +163,20 @@ export async function train(args: TrainArgs, say: Say): Promise<{ exitCode: numb
       args.minutes !== null ? sessionMs() / (args.minutes * 60_000) : 0,
       args.epochs !== null ? (p.epoch + p.batchInEpoch / batchesPerEpoch) / args.epochs : 0,
     );
-  const save = () =>
-    saveCheckpoint(args.out, {
+  const save = () => {
+    const note = saveCheckpoint(args.out, {
       model,
       vocab,
       training,
       progress: { ...p, elapsedMs: p.elapsedMs + sessionMs() },
       optimizer: opt,
     });
+    if (note) log(note);
+  };
+  const validate = async () => {
+    const v = await evaluate(model, val, () => interrupted);
+    if (v !== null) p = { ...p, valLoss: v };
+  };
   const sampler = (seed: number) =>
     layout(
       samplePoem(
@@ -183,7 +210,7 @@ export async function train(args: TrainArgs, say: Say): Promise<{ exitCode: numb
         epoch: next >= batchesPerEpoch ? p.epoch + 1 : p.epoch,
         batchInEpoch: next >= batchesPerEpoch ? 0 : next,
       };
-      if (p.step % args.evalEvery === 0) p = { ...p, valLoss: evaluate(model, val) };
+      if (p.step % args.evalEvery === 0) await validate();
       const tps = Math.round(sessionTokens / (trainMs / 1000));
       if (bar)
         bar.update(Math.min(1000, Math.round(fractionDone() * 1000)), {
@@ -200,7 +227,7 @@ export async function train(args: TrainArgs, say: Say): Promise<{ exitCode: numb
       if (p.step % args.checkpointEvery === 0) save();
       await new Promise((r) => setImmediate(r)); // lets Ctrl-C through between steps
     }
-    if (p.valLoss === null || p.step % args.evalEvery !== 0) p = { ...p, valLoss: evaluate(model, val) };
+    if (!interrupted && (p.valLoss === null || p.step % args.evalEvery !== 0)) await validate();
     save();
   } finally {
     bar?.update(Math.min(1000, Math.round(fractionDone() * 1000)));
@@ -210,7 +237,7 @@ export async function train(args: TrainArgs, say: Say): Promise<{ exitCode: numb
   const tps = Math.round(sessionTokens / Math.max(trainMs / 1000, 1e-9));
   say.err(
     `${interrupted ? "interrupted" : "done"} at step ${p.step} (epoch ${(p.epoch + p.batchInEpoch / batchesPerEpoch).toFixed(2)}): ` +
-      `train loss ${p.trainLoss?.toFixed(3) ?? "-"}, validation loss ${p.valLoss!.toFixed(3)} nats/char, ${tps} tokens/s; checkpoint ${args.out}`,
+      `train loss ${p.trainLoss?.toFixed(3) ?? "-"}, validation loss ${p.valLoss?.toFixed(3) ?? "-"} nats/char${interrupted && p.valLoss !== null ? " (last measured)" : ""}, ${tps} tokens/s; checkpoint ${args.out}`,
   );
   if (!interrupted && args.poems > 0) {
     model.eval();

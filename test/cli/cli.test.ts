@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -167,7 +167,10 @@ describe("exit codes and messages", () => {
     assert.equal(missing.err, "rnnkit: no such file: nope.pt");
     const wrong = await cli(["run", "model.pt", "--input", "h0.npy", "--out", join(tmp, "w")], lstmDir);
     assert.equal(wrong.code, 1);
-    assert.match(wrong.err, /^rnnkit: LSTM: input.size\(-1\) must be equal to inputSize. Expected 3, got 2$/);
+    assert.equal(
+      wrong.err,
+      "rnnkit: --input h0.npy: the model takes 3 features (the last dimension), the array has shape [4, 2, 2]",
+    );
   });
 
   test("a malicious .pt is refused with the global named, and nothing is written", async () => {
@@ -182,7 +185,7 @@ describe("exit codes and messages", () => {
     ]);
     assert.equal(r.code, 1);
     assert.match(r.err, /global 'posix.system' is not allowed/);
-    assert.throws(() => readdirSync(out));
+    assert.equal(existsSync(out), false);
   });
 
   test("--help and --version work for every command", async () => {
