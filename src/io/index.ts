@@ -16,7 +16,21 @@ export {
   toTensor,
   toTensors,
 } from "./stored.js";
-export { loadTorch } from "./torch/load.js";
-export type { PickleValue } from "./torch/pickle.js";
+export { loadTorch, type TorchLoadOptions } from "./torch/load.js";
+export {
+  findModels,
+  flattenModules,
+  isModuleObject,
+  type ModuleRecord,
+  moduleStateDict,
+  moduleTree,
+  RecordedModule,
+  type RecurrentModule,
+  recurrentModules,
+  recurrentOptions,
+  type TorchModuleKind,
+  toModule,
+} from "./torch/modules.js";
+export { type PickleValue, TorchObject } from "./torch/pickle.js";
 export { type SaveTorchOptions, saveTorch } from "./torch/save.js";
 export { consumePrefix, type PickStateDictOptions, pickStateDict } from "./torch/state_dict.js";

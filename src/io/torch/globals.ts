@@ -6,6 +6,7 @@ import { TORCH_DTYPES, type TorchDType } from "../dtype.js";
 import {
   describe,
   type GlobalSpec,
+  ObjectRef,
   PICKLE_LIMITS,
   PyGlobal,
   StorageRef,
@@ -151,5 +152,42 @@ export const ALLOWED_GLOBALS: ReadonlyMap<string, GlobalSpec> = (() => {
   m.set("torch.UntypedStorage", { kind: "storage", dtype: "uint8" });
   m.set("torch.storage.UntypedStorage", { kind: "storage", dtype: "uint8" });
   for (const dtype of TORCH_DTYPES) m.set(`torch.${dtype}`, { kind: "dtype", dtype });
+  return m;
+})();
+
+/**
+ * What `objects: "records"` adds: the few calls Python's pickle makes to construct plain objects and
+ * containers of a whole-model file. Each is our own, and builds data or an inert record.
+ */
+const RECORD_CALLS: Record<string, (args: readonly unknown[], vm: VmContext) => unknown> = {
+  // copyreg._reconstructor(cls, base, state): protocol 0/1's object construction; BUILD sets the state.
+  "copyreg._reconstructor": (args, vm) => {
+    count(args, 3, 3, "copyreg._reconstructor", vm);
+    const cls = args[0];
+    if (!(cls instanceof PyGlobal))
+      return vm.fail(`copyreg._reconstructor needs a class, got ${describe(cls)}`);
+    return new ObjectRef(cls);
+  },
+  // A module's _non_persistent_buffers_set: set(list) read as the list.
+  "__builtin__.set": (args, vm) => setOf(args, vm),
+  "builtins.set": (args, vm) => setOf(args, vm),
+  // An optimizer's state: defaultdict(dict), read as a dict.
+  "collections.defaultdict": (args, vm) => {
+    count(args, 0, 1, "collections.defaultdict", vm);
+    return new Map<unknown, unknown>();
+  },
+};
+
+function setOf(args: readonly unknown[], vm: VmContext): unknown[] {
+  count(args, 0, 1, "set", vm);
+  if (args.length === 0) return [];
+  if (!Array.isArray(args[0])) return vm.fail(`set takes a list, got ${describe(args[0])}`);
+  return [...(args[0] as unknown[])];
+}
+
+/** The allow-list of `objects: "records"`: ALLOWED_GLOBALS and RECORD_CALLS (other names become classes to record). */
+export const RECORD_GLOBALS: ReadonlyMap<string, GlobalSpec> = (() => {
+  const m = new Map(ALLOWED_GLOBALS);
+  for (const [name, call] of Object.entries(RECORD_CALLS)) m.set(name, { kind: "call", call });
   return m;
 })();

@@ -3,19 +3,22 @@
 // `_legacy_load`: the pickle names storages by persistent ids, tensors are rebuilt from a storage, an
 // offset, a size and a stride (torch/_utils.py `_rebuild_tensor`), views share their storage.
 
+import { ArgumentError } from "../../errors.js";
 import { byteswapInPlace, dtypeInfo } from "../dtype.js";
 import { type Reporter, showCount } from "../errors.js";
 import { type Budget, type LoadOptions, startLoad } from "../limits.js";
 import { checkedNumel, type StoredTensor } from "../stored.js";
 import { latin1 } from "../text.js";
 import { isZip, readZip } from "../zip.js";
-import { ALLOWED_GLOBALS } from "./globals.js";
+import { ALLOWED_GLOBALS, RECORD_GLOBALS } from "./globals.js";
 import {
   describe,
+  ObjectRef,
   type PickleValue,
   PyGlobal,
   StorageRef,
   TensorRef,
+  TorchObject,
   type UnpickleHooks,
   unpickle,
   type VmContext,
@@ -27,6 +30,14 @@ const LEGACY_PROTOCOL = 1001;
 /** Containers nested deeper than this are refused (a checkpoint needs a handful of levels). */
 export const MAX_NESTING = 200;
 
+export interface TorchLoadOptions extends LoadOptions {
+  /**
+   * What to do with objects of classes outside the allow-list (`torch.save(model)`): "refuse"
+   * (the default: the file is refused, naming the class) or "records" (read as inert `TorchObject`s).
+   */
+  readonly objects?: "refuse" | "records";
+}
+
 /**
  * Reads a file written by `torch.save`: a state dict, a nested checkpoint or any plain structure of
  * dicts, lists, tuples, numbers, strings and tensors. Nothing in the file is executed: its pickle runs on
@@ -36,11 +47,26 @@ export const MAX_NESTING = 200;
  * dicts and OrderedDicts as Maps in the file's order, lists as arrays and tuples as frozen arrays.
  * Attributes set on an OrderedDict (a state dict's `_metadata`) and Parameter flags are not kept.
  * Use `pickStateDict` to find the state dict in a checkpoint.
+ *
+ * With `objects: "records"`, a whole-model file (`torch.save(model)`, or a checkpoint holding model
+ * and optimizer objects) reads too: each object becomes an inert `TorchObject` record of its class
+ * name and state, whatever the class (`moduleTree` reads torch.nn modules from them). Calls are still
+ * only the allow-list's, so `posix.system` and the like stay refused by name, and nothing runs.
  */
-export function loadTorch(bytes: Uint8Array, options: LoadOptions = {}): PickleValue {
+export function loadTorch(bytes: Uint8Array, options: TorchLoadOptions = {}): PickleValue {
   const { rep, budget } = startLoad("io.loadTorch", "torch", bytes, options);
-  if (isZip(bytes)) return loadZip(bytes, rep, budget);
-  if (bytes[0] === 0x80) return loadLegacy(bytes, rep, budget);
+  const objects = options.objects ?? "refuse";
+  if (objects !== "refuse" && objects !== "records")
+    throw new ArgumentError(
+      "io.loadTorch",
+      "options.objects",
+      "is unknown",
+      "'refuse' or 'records'",
+      objects,
+    );
+  const records = objects === "records";
+  if (isZip(bytes)) return loadZip(bytes, rep, budget, records);
+  if (bytes[0] === 0x80) return loadLegacy(bytes, rep, budget, records);
   if (bytes.length > 262 && latin1(bytes.subarray(257, 262)) === "ustar")
     rep.fail("the tar-based format of PyTorch < 0.4 is not supported");
   const head = [...bytes.subarray(0, 4)].map((b) => b.toString(16).padStart(2, "0")).join(" ");
@@ -61,7 +87,7 @@ function storageDtype(cls: unknown, vm: VmContext): StorageRef["dtype"] {
   return cls.spec.dtype;
 }
 
-function loadZip(bytes: Uint8Array, rep: Reporter, budget: Budget): PickleValue {
+function loadZip(bytes: Uint8Array, rep: Reporter, budget: Budget, records: boolean): PickleValue {
   const zip = readZip(bytes, rep);
   const first = zip.entries[0];
   if (first === undefined) return rep.fail("the ZIP archive is empty");
@@ -86,6 +112,7 @@ function loadZip(bytes: Uint8Array, rep: Reporter, budget: Budget): PickleValue 
   }
   const storages = new Map<string, StorageRef>();
   const hooks: UnpickleHooks = {
+    records,
     persistentLoad(pid, vm) {
       // ('storage', storage_type, key, location, numel): serialization.py `_load` persistent_load.
       if (pid.length !== 5 || asciiName(pid[0]) !== "storage")
@@ -117,7 +144,8 @@ function loadZip(bytes: Uint8Array, rep: Reporter, budget: Budget): PickleValue 
     },
   };
   const pkl = zip.read(pklEntry, budget);
-  const { value } = unpickle(pkl, 0, hooks, ALLOWED_GLOBALS, rep.fail, `${folder}data.pkl`);
+  const globals = records ? RECORD_GLOBALS : ALLOWED_GLOBALS;
+  const { value } = unpickle(pkl, 0, hooks, globals, rep.fail, `${folder}data.pkl`);
   return toValue(value, rep, budget, bigEndian);
 }
 
@@ -125,10 +153,10 @@ function describePid(pid: readonly unknown[]): string {
   return `(${pid.map((p) => (typeof p === "string" ? `'${p.slice(0, 40)}'` : describe(p))).join(", ")})`;
 }
 
-function loadLegacy(bytes: Uint8Array, rep: Reporter, budget: Budget): PickleValue {
+function loadLegacy(bytes: Uint8Array, rep: Reporter, budget: Budget, records: boolean): PickleValue {
   const noPersistent: UnpickleHooks = { persistentLoad: (_pid, vm) => vm.fail("unexpected persistent id") };
   const step = (at: number, hooks: UnpickleHooks, label: string) =>
-    unpickle(bytes, at, hooks, ALLOWED_GLOBALS, rep.fail, label);
+    unpickle(bytes, at, hooks, records ? RECORD_GLOBALS : ALLOWED_GLOBALS, rep.fail, label);
 
   const magic = step(0, noPersistent, "magic number pickle");
   if (magic.value !== LEGACY_MAGIC) rep.fail("invalid magic number: not a legacy torch.save file");
@@ -143,13 +171,17 @@ function loadLegacy(bytes: Uint8Array, rep: Reporter, budget: Budget): PickleVal
   const roots = new Map<string, StorageRef>();
   const views = new Map<string, StorageRef>();
   const hooks: UnpickleHooks = {
+    records,
     persistentLoad(pid, vm) {
       // ('storage', storage_type, root_key, location, numel, view_metadata): `_legacy_load` persistent_load.
       const typename = asciiName(pid[0]);
-      if (typename === "module")
+      // ('module', class, source file, source): the legacy format's record of an nn.Module class.
+      if (typename === "module") {
+        if (records && pid.length === 4 && pid[1] instanceof PyGlobal) return pid[1];
         return vm.fail(
           "the file holds a pickled nn.Module (torch.save(model)); save model.state_dict() instead",
         );
+      }
       if (pid.length !== 6 || typename !== "storage")
         return vm.fail(
           `persistent id ${describePid(pid)} is not ('storage', type, key, location, numel, view)`,
@@ -339,7 +371,11 @@ function toValue(root: unknown, rep: Reporter, budget: Budget, bigEndian: boolea
     if (depth > MAX_NESTING)
       rep.fail(`containers nested deeper than ${MAX_NESTING} at ${where.slice(0, 200)}...`);
     let out: PickleValue;
-    if (v instanceof TensorRef) out = materialize(v, where || "at the top", rep, budget, bigEndian);
+    if (v instanceof ObjectRef) {
+      active.add(v);
+      out = new TorchObject(v.cls.module, v.cls.name, conv(v.state, depth + 1, `${where}.${v.cls.name}`));
+      active.delete(v);
+    } else if (v instanceof TensorRef) out = materialize(v, where || "at the top", rep, budget, bigEndian);
     else if (v instanceof StorageRef)
       // A storage saved on its own (torch.save(t.storage())): its elements as a 1-D tensor.
       out = materialize(

@@ -22,7 +22,32 @@ export type PickleValue =
   | Uint8Array
   | StoredTensor
   | readonly PickleValue[]
-  | Map<PickleValue, PickleValue>;
+  | Map<PickleValue, PickleValue>
+  | TorchObject;
+
+/**
+ * An object a `.pt` file constructs (a torch.nn module, an optimizer, a class of the user's own), read
+ * as an inert record: the class's dotted name and the state pickled for it (a module's `__dict__`:
+ * `_parameters`, `_modules`, its options). Nothing of the class exists or runs here. Only
+ * `loadTorch(bytes, { objects: "records" })` gives these; by default such a file is refused.
+ */
+export class TorchObject {
+  constructor(
+    readonly module: string,
+    readonly name: string,
+    /** What BUILD set (None when the pickle set nothing). */
+    readonly state: PickleValue,
+  ) {}
+  get className(): string {
+    return `${this.module}.${this.name}`;
+  }
+}
+
+/** The VM's object under construction (NEWOBJ / copyreg._reconstructor, then BUILD). */
+export class ObjectRef {
+  state: unknown = null;
+  constructor(readonly cls: PyGlobal) {}
+}
 
 /** A global the allow-list accepted (the VM's stand-in for a Python class or function). */
 export class PyGlobal {
@@ -62,6 +87,8 @@ export class TensorRef {
 
 export type GlobalSpec =
   | { readonly kind: "call"; readonly call: (args: readonly unknown[], vm: VmContext) => unknown }
+  /** A name outside the allow-list, read only as a class to record (objects: "records"): never called. */
+  | { readonly kind: "class" }
   | { readonly kind: "storage"; readonly dtype: TorchDType }
   | { readonly kind: "dtype"; readonly dtype: TorchDType };
 
@@ -73,6 +100,21 @@ export interface VmContext {
 export interface UnpickleHooks {
   /** Turns a BINPERSID tuple into a value (a StorageRef), or fails. */
   persistentLoad(pid: readonly unknown[], vm: VmContext): unknown;
+  /**
+   * Read objects of any class as inert records (NEWOBJ, NEWOBJ_EX, copyreg._reconstructor, BUILD)
+   * instead of refusing their classes. REDUCE still calls only the allow-list.
+   */
+  readonly records?: boolean;
+}
+
+const CLASS: GlobalSpec = { kind: "class" };
+
+/** Why a global is refused, for every place that refuses one. */
+export function refusal(module: string, name: string): string {
+  return (
+    `global '${module}.${name}' is not allowed: rnnkit loads only tensors and plain data, so it refuses this ` +
+    `file (nothing in it was run)${looksLikeWholeModel(module) ? WHOLE_MODEL_HINT : ""}`
+  );
 }
 
 /** Limits against hostile pickles (a real state dict or checkpoint stays far below each). */
@@ -113,7 +155,6 @@ const UNSUPPORTED: ReadonlyMap<number, string> = new Map([
   [0x8f, "sets are not supported"],
   [0x90, "sets are not supported"],
   [0x91, "sets are not supported"],
-  [0x92, "NEWOBJ_EX (keyword-argument construction) is not supported"],
   [0x97, "out-of-band buffers are not supported"],
   [0x98, "out-of-band buffers are not supported"],
 ]);
@@ -251,12 +292,8 @@ export function unpickle(
   };
   const resolve = (module: string, name: string): PyGlobal => {
     const dotted = `${module}.${name}`;
-    const spec = globals.get(dotted);
-    if (spec === undefined)
-      return fail(
-        `global '${dotted}' is not allowed: rnnkit loads only tensors and plain data, so it refuses this ` +
-          `file (nothing in it was run)${looksLikeWholeModel(module) ? WHOLE_MODEL_HINT : ""}`,
-      );
+    const spec = globals.get(dotted) ?? (hooks.records ? CLASS : undefined);
+    if (spec === undefined) return fail(refusal(module, name));
     return new PyGlobal(module, name, spec);
   };
   const setItems = (dict: unknown, items: readonly unknown[]) => {
@@ -479,17 +516,26 @@ export function unpickle(
         stack[stack.length - 1] = call(f, args, vm);
         break;
       }
-      case 0x81: {
+      case 0x81:
+      case 0x92: {
+        if (op === 0x92 && !hooks.records) fail("NEWOBJ_EX (keyword-argument construction) is not supported");
+        if (op === 0x92) pop(); // keyword arguments: the record keeps only the state BUILD sets
         const args = pop();
         const cls = pop();
-        if (!(cls instanceof PyGlobal) || cls.dotted !== "torch.nn.parameter.Parameter")
-          fail(`NEWOBJ can only build a torch.nn.parameter.Parameter, not ${describe(cls)}`);
-        push(call(cls, args, vm));
+        if (cls instanceof PyGlobal && cls.dotted === "torch.nn.parameter.Parameter")
+          push(call(cls, args, vm));
+        else if (hooks.records && cls instanceof PyGlobal) push(new ObjectRef(cls));
+        else fail(`NEWOBJ can only build a torch.nn.parameter.Parameter, not ${describe(cls)}`);
         break;
       }
       case 0x62: {
         const state = pop();
         const inst = top();
+        if (inst instanceof ObjectRef) {
+          // __setstate__'s (state, slotstate) form keeps the dict; the record never runs __setstate__.
+          inst.state = isTuple(state) && state.length === 2 ? (state[0] ?? state[1]) : state;
+          break;
+        }
         // OrderedDict attributes (a state dict's `_metadata`) and tensor state are not kept.
         if (!(inst instanceof Map || inst instanceof TensorRef))
           fail(`BUILD can only set the state of a dict or a tensor, not ${describe(inst)}`);
@@ -538,18 +584,43 @@ export function unpickle(
 
 function call(f: unknown, args: unknown, vm: VmContext): unknown {
   if (!(f instanceof PyGlobal)) return vm.fail(`cannot call ${describe(f)}`);
+  if (f.spec.kind === "class") return vm.fail(refusal(f.module, f.name));
   if (f.spec.kind !== "call") return vm.fail(`${f.dotted} cannot be called`);
   if (!isTuple(args)) return vm.fail(`arguments of ${f.dotted} must be a tuple, not ${describe(args)}`);
   return f.spec.call(args, vm);
 }
 
-/** Classes a `torch.save(model)` file names: torch.nn modules, or the user's own (`__main__`, `model`...). */
+/** Modules whose globals are code to run, never a model's class: no whole-model hint for these. */
+const CODE_MODULES = new Set([
+  "posix",
+  "nt",
+  "os",
+  "builtins",
+  "__builtin__",
+  "subprocess",
+  "sys",
+  "shutil",
+  "socket",
+  "importlib",
+  "runpy",
+  "pickle",
+  "code",
+  "codecs",
+  "ctypes",
+  "pty",
+  "webbrowser",
+  "operator",
+  "functools",
+]);
+
+/** A class a `torch.save(model)` file names: torch.nn modules, optimizers, or the user's own. */
 function looksLikeWholeModel(module: string): boolean {
-  return module.startsWith("torch.nn.modules") || module === "__main__" || module.startsWith("torch.optim");
+  return !CODE_MODULES.has(module.split(".")[0]!);
 }
 
 const WHOLE_MODEL_HINT =
-  "; it looks like torch.save(model), a whole module: in PyTorch save torch.save(model.state_dict(), path) and load that";
+  "; if it is torch.save(model), a whole module: loadTorch(bytes, { objects: 'records' }) reads it as " +
+  "inert records (rnnkit's command line does), or in PyTorch save torch.save(model.state_dict(), path)";
 
 /** What a value is, for messages ("a list", "global 'torch.FloatStorage'"). */
 export function describe(v: unknown): string {
@@ -557,6 +628,8 @@ export function describe(v: unknown): string {
   if (v instanceof PyGlobal) return `global '${v.dotted}'`;
   if (v instanceof StorageRef) return "a storage";
   if (v instanceof TensorRef) return "a tensor";
+  if (v instanceof ObjectRef) return `an object of class '${v.cls.dotted}'`;
+  if (v instanceof TorchObject) return `an object of class '${v.className}'`;
   if (v instanceof Map) return "a dict";
   if (v instanceof Uint8Array) return "bytes";
   if (Array.isArray(v)) return isTuple(v) ? "a tuple" : "a list";

@@ -72,7 +72,8 @@ export function pickStateDict(
     if (dict === null)
       return fail(`'${path.join("/")}' is not a state dict (a dict of tensors with string keys)`);
   } else if (dict === null) {
-    if (!(value instanceof Map)) return fail("the file holds no state dict (its top level is not a dict)");
+    if (!(value instanceof Map))
+      return fail(`the file holds no state dict (its top level is ${describe(value)}, not a dict)`);
     const candidates = [...value].filter(([k, v]) => typeof k === "string" && asStateDict(v)?.size);
     if (candidates.length === 0)
       return fail(`no state dict in the checkpoint (top-level keys: ${listKeys(value.keys())})`);
