@@ -12,6 +12,10 @@ export async function convert(
 ): Promise<number> {
   const target = formatOf(output, "OUT");
   const file = await readModelFile(input);
+  if (file.whole)
+    say(
+      `${input} is a whole model (${file.whole.className}): converting its state_dict(), as PyTorch's model.state_dict() gives it`,
+    );
   if (file.checkpoint && file.checkpoint.leftOut.length > 0) {
     const left = file.checkpoint.leftOut;
     say(

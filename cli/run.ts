@@ -63,6 +63,7 @@ export async function run(args: RunArgs, say: (line: string) => void): Promise<s
     module: m,
     architecture,
     notes,
+    batchFirst,
   } = buildModule(file, {
     prefix: args.prefix,
     nonlinearity: args.nonlinearity,
@@ -88,7 +89,7 @@ export async function run(args: RunArgs, say: (line: string) => void): Promise<s
       `--lengths needs a batched 3-D input, (T, B, I) or with --batch-first (B, T, I); got ${x.ndim}-D`,
     );
   const input = lengths
-    ? nn.utils.rnn.packPaddedSequence(x, lengths, { batchFirst: args.batchFirst, enforceSorted: false })
+    ? nn.utils.rnn.packPaddedSequence(x, lengths, { batchFirst, enforceSorted: false })
     : x;
   // Inference only: nothing is recorded for backward (half the memory and time at long T).
   const results = noGrad((): [string, Tensor][] => {
@@ -99,7 +100,7 @@ export async function run(args: RunArgs, say: (line: string) => void): Promise<s
     else [output, hN] = (m as nn.GRU).forward(input as Tensor, h0);
     const padded =
       output instanceof nn.utils.rnn.PackedSequence
-        ? nn.utils.rnn.padPackedSequence(output, { batchFirst: args.batchFirst })[0]
+        ? nn.utils.rnn.padPackedSequence(output, { batchFirst })[0]
         : output;
     const r: [string, Tensor][] = [
       ["output.npy", padded],

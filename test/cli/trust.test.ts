@@ -437,16 +437,20 @@ describe("messages name the file and the argument", () => {
     assert.doesNotMatch(bare.err, /left out/);
   });
 
-  test("a whole-model .pt is refused with the way to save a state dict", async () => {
+  test("a whole-model .pt: the library's default refusal says how to read it; the CLI says what it holds", async () => {
     const { bytesOf, torchZip } = await import("../io/pickles.js");
     const pkl = bytesOf(0x80, 0x02, "c", "torch.nn.modules.rnn\nLSTM\n", ")", 0x81, ".");
     const pt = join(tmp, "whole.pt");
     writeFileSync(pt, torchZip(pkl));
+    assert.throws(
+      () => io.loadTorch(new Uint8Array(readFileSync(pt))),
+      /global 'torch.nn.modules.rnn.LSTM' is not allowed: .*if it is torch.save\(model\), a whole module: loadTorch\(bytes, \{ objects: 'records' \}\) reads it .*or in PyTorch save torch.save\(model.state_dict\(\), path\)/,
+    );
     const r = await cli(["inspect", pt]);
     assert.equal(r.code, 1);
     assert.match(
       r.err,
-      /global 'torch.nn.modules.rnn.LSTM' is not allowed: .*it looks like torch.save\(model\), a whole module: in PyTorch save torch.save\(model.state_dict\(\), path\)/,
+      /no state dict \(its top level is an object of class 'torch.nn.modules.rnn.LSTM', not a dict\)/,
     );
   });
 
