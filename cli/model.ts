@@ -1,105 +1,37 @@
-// Reading a recurrent model from a .pt or .safetensors file (CLI): the file's tensors, the
-// architecture inferred from their names and shapes, and the module with PyTorch's weights loaded.
+// Reading a recurrent model from a .pt or .safetensors file (CLI): the file's bytes, then the
+// library's io.loadModelFile / io.buildRecurrent (which the playground page calls too).
 
 import { extname } from "node:path";
-import { io, nn, type Tensor } from "../src/index.js";
+import { io, nn } from "../src/index.js";
 import { readBytes } from "../src/io/node.js";
 import { UsageError } from "./usage.js";
 
-export type ModelFormat = "pt" | "safetensors";
+export type ModelFormat = io.ModelFormat;
+export type ModelFile = io.ModelFile;
+export type Recurrent = io.Recurrent;
+export type LoadedModel = io.LoadedRecurrent;
+export type BuildOptions = io.BuildRecurrentOptions;
+export const shapesOf = io.shapesOf;
 
 export function formatOf(path: string, what: string): ModelFormat {
-  const ext = extname(path).toLowerCase();
-  if (ext === ".safetensors") return "safetensors";
-  if (ext === ".pt" || ext === ".pth" || ext === ".bin") return "pt";
+  const format = io.modelFormatOf(extname(path));
+  if (format) return format;
   throw new UsageError(
     `${what} '${path}' must end in .pt, .pth or .safetensors (the format follows the extension)`,
   );
 }
 
-export interface ModelFile {
-  readonly path: string;
-  readonly format: ModelFormat;
-  /** The state dict's tensors in the file's order. */
-  readonly tensors: Map<string, io.StoredTensor>;
-  readonly metadata: Record<string, string> | null;
-}
-
 export async function readModelFile(path: string): Promise<ModelFile> {
   const format = formatOf(path, "MODEL");
-  const bytes = await readBytes(path);
-  if (format === "safetensors") {
-    const f = io.loadSafetensors(bytes, { name: path });
-    return { path, format, tensors: new Map(f.tensors), metadata: f.metadata };
-  }
-  const value = io.loadTorch(bytes, { name: path });
-  return { path, format, tensors: io.pickStateDict(value, { name: path }), metadata: null };
-}
-
-export const shapesOf = (tensors: ReadonlyMap<string, io.StoredTensor>) =>
-  new Map([...tensors].map(([k, v]) => [k, v.shape] as const));
-
-export type Recurrent = nn.RNN | nn.LSTM | nn.GRU;
-
-export interface LoadedModel {
-  readonly module: Recurrent;
-  readonly architecture: nn.InferredRecurrent;
-  /** The weights' dtype as stored (float16 and bfloat16 run in float32). */
-  readonly storedDType: io.TorchDType;
-  readonly notes: string[];
+  return io.loadModelFile(await readBytes(path), { name: path, format });
 }
 
 /** Builds the module the file's tensors describe and loads them, converting dtypes where needed. */
-export interface BuildOptions {
-  readonly prefix?: string | undefined;
-  /** Not recorded in a state dict: tanh unless told. */
-  readonly nonlinearity?: "tanh" | "relu" | undefined;
-  /** A module option in PyTorch, not recorded in a state dict. */
-  readonly batchFirst?: boolean;
-}
-
-export function buildModule(
-  file: ModelFile,
-  { prefix, nonlinearity, batchFirst = false }: BuildOptions = {},
-): LoadedModel {
-  const a = nn.inferRecurrent(shapesOf(file.tensors), prefix);
-  const notes: string[] = [];
-  const first = file.tensors.get(`${a.prefix}weight_ih_l0`)!;
-  const storedDType = first.dtype;
-  let dtype: "float32" | "float64";
-  if (storedDType === "float64") dtype = "float64";
-  else if (storedDType === "float32") dtype = "float32";
-  else if (storedDType === "float16" || storedDType === "bfloat16") {
-    dtype = "float32";
-    notes.push(`weights are ${storedDType}: computing in float32 (exact conversion)`);
-  } else throw new Error(`${file.path}: weights of dtype ${storedDType} are not floating point`);
-  if (a.kind !== "RNN" && nonlinearity !== undefined)
-    throw new UsageError(`--nonlinearity applies to an RNN only; ${file.path} holds an ${a.kind}`);
-  const options = {
-    inputSize: a.inputSize,
-    hiddenSize: a.hiddenSize,
-    numLayers: a.numLayers,
-    bias: a.bias,
-    bidirectional: a.bidirectional,
-    batchFirst,
-    dtype,
-  };
-  const module: Recurrent =
-    a.kind === "LSTM"
-      ? new nn.LSTM({ ...options, projSize: a.projSize })
-      : a.kind === "GRU"
-        ? new nn.GRU(options)
-        : new nn.RNN({ ...options, nonlinearity: nonlinearity ?? "tanh" });
-  const dict: Record<string, Tensor> = {};
-  for (const [key] of module.namedParameters()) {
-    const stored = file.tensors.get(a.prefix + key)!;
-    if (stored.dtype !== storedDType)
-      throw new Error(
-        `${file.path}: ${a.prefix}${key} is ${stored.dtype} but weight_ih_l0 is ${storedDType}; mixed dtypes are not supported`,
-      );
-    dict[key] = io.toTensor(stored, a.prefix + key);
+export function buildModule(file: ModelFile, options: BuildOptions = {}): LoadedModel {
+  if (options.nonlinearity !== undefined) {
+    const a = nn.inferRecurrent(shapesOf(file.tensors), options.prefix);
+    if (a.kind !== "RNN")
+      throw new UsageError(`--nonlinearity applies to an RNN only; ${file.name} holds an ${a.kind}`);
   }
-  module.loadStateDict(dict);
-  module.eval();
-  return { module, architecture: a, storedDType, notes };
+  return io.buildRecurrent(file, options);
 }

@@ -70,21 +70,10 @@ export async function run(args: RunArgs, say: (line: string) => void): Promise<s
     throw new UsageError(
       `--lengths needs a batched 3-D input, (T, B, I) or with --batch-first (B, T, I); got ${x.ndim}-D`,
     );
-  const input = lengths
-    ? nn.utils.rnn.packPaddedSequence(x, lengths, { batchFirst: args.batchFirst, enforceSorted: false })
-    : x;
-  let output: Tensor | nn.utils.rnn.PackedSequence;
-  let hN: Tensor;
-  let cN: Tensor | null = null;
-  if (m instanceof nn.LSTM) [output, [hN, cN]] = m.forward(input as Tensor, h0 && c0 ? [h0, c0] : null);
-  else [output, hN] = (m as nn.GRU).forward(input as Tensor, h0);
-  const padded =
-    output instanceof nn.utils.rnn.PackedSequence
-      ? nn.utils.rnn.padPackedSequence(output, { batchFirst: args.batchFirst })[0]
-      : output;
+  const { output, hN, cN } = nn.runRecurrent(m, x, { lengths, h0, c0 });
   await mkdir(args.out, { recursive: true });
   const results: [string, Tensor][] = [
-    ["output.npy", padded],
+    ["output.npy", output],
     ["h_n.npy", hN],
   ];
   if (cN) results.push(["c_n.npy", cN]);
