@@ -20,9 +20,8 @@ export interface RunArgs {
 }
 
 export function parseLengths(text: string): number[] {
-  const parts = text.split(",").map((s) => s.trim());
-  const lengths = parts.map(Number);
-  if (parts.some((p) => !/^\d+$/.test(p)) || lengths.some((n) => !Number.isSafeInteger(n) || n <= 0))
+  const lengths = nn.parseLengths(text);
+  if (!lengths)
     throw new UsageError(
       `--lengths must be positive integers separated by commas (like 5,3,2), got '${text}'`,
     );

@@ -8,6 +8,18 @@ import { type GRU, LSTM, type RNN } from "./rnn.js";
 import { PackedSequence } from "./utils/packed_sequence.js";
 import { packPaddedSequence, padPackedSequence } from "./utils/rnn.js";
 
+/**
+ * Lengths written as text, `5,3,2`: positive integers separated by commas (spaces allowed), as
+ * `rnnkit run --lengths` and the playground take them. Null when the text is not such a list.
+ */
+export function parseLengths(text: string): number[] | null {
+  const parts = text.split(",").map((s) => s.trim());
+  const lengths = parts.map(Number);
+  if (parts.some((p) => !/^\d+$/.test(p)) || lengths.some((n) => !Number.isSafeInteger(n) || n <= 0))
+    return null;
+  return lengths;
+}
+
 export interface RunRecurrentOptions {
   /** The input is padded: each sequence's length (packed, then the output padded back). */
   readonly lengths?: readonly number[] | null | undefined;

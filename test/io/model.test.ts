@@ -51,3 +51,10 @@ test("runRecurrent refuses lengths for an unbatched input", () => {
     /GRU run: input.ndim must be 3 to pack with lengths .*Expected 3, got 2/,
   );
 });
+
+test("parseLengths reads 5,3,2 (spaces allowed) and gives null for anything else", () => {
+  assert.deepEqual(nn.parseLengths("5,3,2"), [5, 3, 2]);
+  assert.deepEqual(nn.parseLengths(" 4 , 1"), [4, 1]);
+  for (const bad of ["", "5,,2", "5,0", "-1", "2.5", "3,x", "1e3"])
+    assert.equal(nn.parseLengths(bad), null, bad);
+});
