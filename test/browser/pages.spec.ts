@@ -12,6 +12,7 @@ import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
+import { createServer } from "vite";
 import { io, nn } from "../../src/index.js";
 import { assertClose } from "../helpers/assert.js";
 import { FIXTURES } from "../helpers/fixtures.js";
@@ -119,14 +120,35 @@ function nodeRun(c: PageCase): Map<string, Uint8Array> {
   return out;
 }
 
+const AXE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
+
+/** axe-core (injected from node_modules) finds no serious or critical violation on the page as it is. */
+async function assertAccessible(page: Page, what: string): Promise<void> {
+  await page.addScriptTag({ path: AXE });
+  const violations = await page.evaluate(async () => {
+    const r = await (
+      globalThis as unknown as {
+        axe: {
+          run(): Promise<{ violations: { id: string; impact: string; help: string; nodes: unknown[] }[] }>;
+        };
+      }
+    ).axe.run();
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length }));
+  });
+  const bad = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  assert.deepEqual(bad, [], `${what}: ${JSON.stringify(violations)}`);
+  if (violations.length) console.log(`${what}: axe, minor: ${JSON.stringify(violations)}`);
+}
+
 const npy = (bytes: Uint8Array, what: string) => io.toTensor(io.loadNpy(bytes, { name: what }), what);
 
 describe("the pages in Chromium", () => {
-  test("every page loads from a subfolder with 0 console errors and 0 requests off the host", async () => {
+  test("every page loads from a subfolder with 0 console errors, 0 requests off the host, 0 serious axe violations", async () => {
     for (const file of ["index.html", "playground.html", "explain.html", "train.html"]) {
       const { page, problems } = await open(plain, file);
       await page.waitForLoadState("networkidle");
       assert.ok((await page.locator("h1").textContent())?.trim(), `${file} has a heading`);
+      await assertAccessible(page, file);
       if (SHOTS && file === "index.html")
         await page.screenshot({ path: join(ROOT, "docs", "pages-index.png") });
       await page.context().close();
@@ -272,6 +294,7 @@ describe("the pages in Chromium", () => {
   test("every playground control is reachable by keyboard", async () => {
     const { page, problems } = await open(plain, "playground.html");
     await runCase(page, cases.find((k) => k.name === "rnn-relu-2layers-packed")!);
+    await assertAccessible(page, "playground.html with results");
     // (page.evaluate of expressions as text: this file is typechecked without the DOM library)
     await page.evaluate("document.activeElement?.blur()");
     const seen: string[] = [];
@@ -313,30 +336,32 @@ describe("the pages in Chromium", () => {
     assert.deepEqual(problems, []);
   });
 
-  test("axe-core finds no serious or critical violation on any page", async () => {
-    const axe = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
-    for (const file of ["index.html", "playground.html", "explain.html", "train.html"]) {
-      const { page, problems } = await open(plain, file);
-      if (file === "playground.html")
-        await runCase(page, cases.find((k) => k.name === "gru-packed-batch-first")!);
-      await page.addScriptTag({ path: axe });
-      const violations = await page.evaluate(async () => {
-        const r = await (
-          globalThis as unknown as {
-            axe: {
-              run(): Promise<{
-                violations: { id: string; impact: string; help: string; nodes: unknown[] }[];
-              }>;
-            };
-          }
-        ).axe.run();
-        return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length }));
-      });
-      const bad = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-      assert.deepEqual(bad, [], `${file}: ${JSON.stringify(violations)}`);
-      if (violations.length) console.log(`${file}: axe, minor: ${JSON.stringify(violations)}`);
-      await page.context().close();
-      assert.deepEqual(problems, [], file);
+  test("npm run pages:dev serves the pages cross-origin isolated (COOP/COEP), and the playground runs there", async () => {
+    const dev = await createServer({
+      configFile: join(ROOT, "web", "vite.config.ts"),
+      logLevel: "silent",
+      server: { host: "127.0.0.1", port: 0, strictPort: false, hmr: false },
+    });
+    await dev.listen();
+    try {
+      const url = dev.resolvedUrls!.local[0]!;
+      const r = await fetch(`${url}playground.html`);
+      assert.equal(r.headers.get("cross-origin-opener-policy"), "same-origin");
+      assert.equal(r.headers.get("cross-origin-embedder-policy"), "require-corp");
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(e.message));
+      await page.goto(`${url}playground.html`);
+      assert.equal(await page.evaluate("crossOriginIsolated"), true);
+      const c = cases.find((k) => k.name === "gru-packed-batch-first")!;
+      await runCase(page, c);
+      assert.match((await page.locator("#status").textContent())!, /, \d+ threads?\.$/);
+      const bytes = await download(page, "output.npy");
+      assert.ok(Buffer.from(bytes).equals(Buffer.from(nodeRun(c).get("output")!)));
+      await page.close();
+      assert.deepEqual(errors, []);
+    } finally {
+      await dev.close();
     }
   });
 });
