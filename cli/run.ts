@@ -27,9 +27,8 @@ export interface RunArgs {
 }
 
 export function parseLengths(text: string): number[] {
-  const parts = text.split(",").map((s) => s.trim());
-  const lengths = parts.map(Number);
-  if (parts.some((p) => !/^\d+$/.test(p)) || lengths.some((n) => !Number.isSafeInteger(n) || n <= 0))
+  const lengths = nn.parseLengths(text);
+  if (!lengths)
     throw new UsageError(
       `--lengths must be positive integers separated by commas (like 5,3,2), got '${text}'`,
     );
@@ -63,7 +62,6 @@ export async function run(args: RunArgs, say: (line: string) => void): Promise<s
     module: m,
     architecture,
     notes,
-    batchFirst,
   } = buildModule(file, {
     prefix: args.prefix,
     nonlinearity: args.nonlinearity,
@@ -88,27 +86,13 @@ export async function run(args: RunArgs, say: (line: string) => void): Promise<s
     throw new UsageError(
       `--lengths needs a batched 3-D input, (T, B, I) or with --batch-first (B, T, I); got ${x.ndim}-D`,
     );
-  const input = lengths
-    ? nn.utils.rnn.packPaddedSequence(x, lengths, { batchFirst, enforceSorted: false })
-    : x;
   // Inference only: nothing is recorded for backward (half the memory and time at long T).
-  const results = noGrad((): [string, Tensor][] => {
-    let output: Tensor | nn.utils.rnn.PackedSequence;
-    let hN: Tensor;
-    let cN: Tensor | null = null;
-    if (m instanceof nn.LSTM) [output, [hN, cN]] = m.forward(input as Tensor, h0 && c0 ? [h0, c0] : null);
-    else [output, hN] = (m as nn.GRU).forward(input as Tensor, h0);
-    const padded =
-      output instanceof nn.utils.rnn.PackedSequence
-        ? nn.utils.rnn.padPackedSequence(output, { batchFirst })[0]
-        : output;
-    const r: [string, Tensor][] = [
-      ["output.npy", padded],
-      ["h_n.npy", hN],
-    ];
-    if (cN) r.push(["c_n.npy", cN]);
-    return r;
-  });
+  const { output, hN, cN } = noGrad(() => nn.runRecurrent(m, x, { lengths, h0, c0 }));
+  const results: [string, Tensor][] = [
+    ["output.npy", output],
+    ["h_n.npy", hN],
+  ];
+  if (cN) results.push(["c_n.npy", cN]);
   const note = writeOutputFolder(
     args.out,
     results.map(([name, t]) => [name, io.saveNpy(t)] as const),

@@ -4,6 +4,19 @@
 export { dtypeSize, isTorchDType, TORCH_DTYPES, type TorchDType } from "./dtype.js";
 export { FormatError, type FormatName } from "./errors.js";
 export type { LoadOptions } from "./limits.js";
+export {
+  type BuildRecurrentOptions,
+  buildRecurrent,
+  type LoadedRecurrent,
+  loadModelFile,
+  type ModelFile,
+  type ModelFormat,
+  modelFormatOf,
+  type Recurrent,
+  RNN_NONLINEARITY_NOTE,
+  recurrentRecord,
+  shapesOf,
+} from "./model.js";
 export { loadNpy, saveNpy } from "./npy.js";
 export { loadNpz, saveNpz } from "./npz.js";
 export { loadSafetensors, type SafetensorsFile, saveSafetensors } from "./safetensors.js";

@@ -40,4 +40,5 @@ export {
   type RNNBaseOptions,
   type RNNOptions,
 } from "./rnn.js";
+export { parseLengths, type RunRecurrentOptions, type RunRecurrentResult, runRecurrent } from "./run.js";
 export * as utils from "./utils/index.js";

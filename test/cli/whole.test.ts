@@ -135,14 +135,18 @@ describe("a whole model's records decide; contradicting flags are errors", () =>
     [
       "no prefix with two recurrent modules",
       [],
-      /holds 2 recurrent modules; choose one with --prefix encoder.rnn., --prefix decoder.rnn./,
+      /--prefix must name the recurrent module to run in .*seq2seq.pt \(a whole model, models.seq2seq.Seq2Seq\): choose one with prefix 'encoder.rnn.' or 'decoder.rnn.'/,
     ],
     [
       "a prefix naming a Linear",
       ["--prefix", "decoder.out."],
-      /module 'decoder.out' is a torch.nn.modules.linear.Linear, which rnnkit run does not take/,
+      /--prefix names module 'decoder.out', a torch.nn.modules.linear.Linear, which is not an nn.RNN, nn.LSTM or nn.GRU/,
     ],
-    ["a prefix naming nothing", ["--prefix", "nope."], /no module 'nope' in/],
+    [
+      "a prefix naming nothing",
+      ["--prefix", "nope."],
+      /--prefix names no module of .*seq2seq.pt .*got 'nope.'/,
+    ],
     [
       "--batch-first against batch_first=False",
       ["--prefix", "encoder.rnn.", "--batch-first"],
@@ -151,7 +155,7 @@ describe("a whole model's records decide; contradicting flags are errors", () =>
     [
       "--nonlinearity tanh against relu",
       ["--prefix", "decoder.rnn.", "--nonlinearity", "tanh"],
-      /--nonlinearity tanh contradicts module 'decoder.rnn' .*nonlinearity='relu'/,
+      /--nonlinearity contradicts module 'decoder.rnn' .*saved with nonlinearity='relu'. Expected relu, got 'tanh'/,
     ],
   ];
   for (const [name, flags, message] of cases)

@@ -1,0 +1,71 @@
+// The playground's messages between the page and its worker (typed; buffers are transferred).
+
+import type { nn } from "rnnkit";
+
+export interface TensorRow {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly dtype: string;
+}
+
+export type InputSpec =
+  | { readonly kind: "random"; readonly seed: number; readonly length: number; readonly batch: number }
+  | { readonly kind: "npy"; readonly name: string; readonly bytes: ArrayBuffer };
+
+export type Request =
+  | { readonly type: "load"; readonly id: number; readonly name: string; readonly bytes: ArrayBuffer }
+  | {
+      readonly type: "run";
+      readonly id: number;
+      /** The module's key prefix ("" for a bare state dict). */
+      readonly prefix: string;
+      readonly nonlinearity: "tanh" | "relu" | undefined;
+      readonly batchFirst: boolean;
+      /** The Lengths field as typed ("" for none); parsed in the worker with the same rule as the CLI. */
+      readonly lengths: string;
+      readonly input: InputSpec;
+    };
+
+/** One layer-direction's output over time, (N, L, H_out) row-major, for a heatmap. */
+export interface LayerTrace {
+  readonly layer: number;
+  readonly reverse: boolean;
+  readonly batch: number;
+  readonly steps: number;
+  readonly units: number;
+  readonly dtype: "float32" | "float64";
+  readonly data: Float32Array | Float64Array;
+}
+
+export interface Download {
+  readonly name: "output.npy" | "h_n.npy" | "c_n.npy";
+  readonly shape: readonly number[];
+  readonly bytes: ArrayBuffer;
+}
+
+export type Reply =
+  | {
+      readonly type: "loaded";
+      readonly id: number;
+      readonly name: string;
+      readonly format: string;
+      readonly tensors: readonly TensorRow[];
+      /** Every recurrent module found (one per prefix); empty when none. */
+      readonly modules: readonly (nn.InferredRecurrent & { readonly dtype: string })[];
+      /** Why no module could be inferred, when none. */
+      readonly problem: string | null;
+    }
+  | {
+      readonly type: "result";
+      readonly id: number;
+      readonly downloads: readonly Download[];
+      readonly traces: readonly LayerTrace[];
+      /** Sequence lengths per batch entry (all L when not packed). */
+      readonly lengths: readonly number[];
+      readonly inputShape: readonly number[];
+      readonly notes: readonly string[];
+      readonly kernels: string;
+      readonly threads: number;
+      readonly ms: number;
+    }
+  | { readonly type: "error"; readonly id: number; readonly message: string };
