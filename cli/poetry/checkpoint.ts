@@ -125,7 +125,13 @@ export function loadCheckpoint(dir: string): Checkpoint {
       `${dir}: config.json does not match model.safetensors: ${(e as Error).message.replaceAll("\n\t", " ")}`,
     );
   }
-  model.rnn.generator = new Generator().setState(config.dropoutGenerator);
+  // Checkpoints written before rnnkit drew PyTorch's stream hold a xoshiro128** state ({ words:
+  // [4 numbers] }), which no longer exists: they sample as before, and a resumed run's dropout
+  // masks start afresh from the training seed (its batches and masks differ from the old run's).
+  model.rnn.generator =
+    config.dropoutGenerator.kind === "mt19937"
+      ? new Generator().setState(config.dropoutGenerator)
+      : new Generator(config.training.seed + 1);
   const opt = io.loadSafetensors(readFileSync(join(dir, "optimizer.safetensors")), {
     name: join(dir, "optimizer.safetensors"),
   });
