@@ -17,6 +17,14 @@ test("examples/seeds.ts reruns every tutorial check and all match PyTorch", () =
   assert.doesNotMatch(out, /FAIL/);
 });
 
+test("npm run seeds prints the first tutorial's numbers from its own seed, bit for bit PyTorch's", () => {
+  const out = run("examples/seeds.ts");
+  // The tutorial's printout (../shared/seeds/000_*): weight_ih_l0, then the output.
+  assert.ok(out.includes("('weight_ih_l0', tensor([[ 0.413,  0.044,  0.243,  0.171],"), out);
+  assert.ok(out.includes("tensor([[[ 0.243, -0.467, -0.554],\n         [-0.013, -0.802, -0.490]]])"), out);
+  assert.match(out, /the weights and the input are bit for bit PyTorch's/);
+});
+
 test("examples/train.ts (the README's training example) prints what the same program prints in PyTorch", () => {
   // scripts/fixtures/torch_random.py runs the program line for line in torch (case readme-train):
   // from manualSeed(0) both start from the same weights and print the same losses and line.
