@@ -27,8 +27,11 @@ export class Generator {
   private seed = 0;
   private nextDoubleNormal: number | null = null;
 
-  /** PyTorch's default seed is 67280421310721; rnnkit's default generator starts from 0 as before. */
-  constructor(seed = 0) {
+  /**
+   * Without a seed, torch.Generator()'s: default_rng_seed_val, 67280421310721. (PyTorch seeds its
+   * default generator at random when a process starts; rnnkit's defaultGenerator starts from 0.)
+   */
+  constructor(seed = 67280421310721) {
     this.manualSeed(seed);
   }
 

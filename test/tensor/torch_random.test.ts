@@ -144,3 +144,11 @@ test("seeds that agree modulo 2³² give the same stream, as torch.manual_seed's
     /manualSeed: seed must be a safe integer. Expected an integer, got 1.5/,
   );
 });
+
+test("new Generator() starts where an unseeded torch.Generator() does", () => {
+  const c = fx.cases.find((c) => c.name === "unseeded-generator")!;
+  const g = new Generator();
+  assert.equal(g.initialSeed(), c.meta.initial_seed);
+  assert.equal(firstBitDifference(rand([20], { generator: g }), c.t("rand")), null);
+  assert.equal(firstBitDifference(randn([20], { generator: g }), c.t("randn")), null);
+});
