@@ -4,7 +4,7 @@
 // normal_, bernoulli_) are in distributions.ts. See Note [PyTorch's random stream] there.
 
 import { ArgumentError } from "../errors.js";
-import { libmCos, libmLog, libmSin } from "./libm.js";
+import { libmLog, libmSinCos } from "./libm.js";
 import { MT_N, MT19937 } from "./mt19937.js";
 
 /**
@@ -145,11 +145,13 @@ export class Generator {
     const u1 = this.random();
     const u2 = this.random();
     const r = Math.sqrt(-2 * libmLog(1 - u2));
-    const theta = 2 * Math.PI * u1;
-    this.nextDoubleNormal = r * libmSin(theta);
-    return r * libmCos(theta);
+    libmSinCos(2 * Math.PI * u1, sinCos);
+    this.nextDoubleNormal = r * sinCos[0]!;
+    return r * sinCos[1]!;
   }
 }
+
+const sinCos = new Float64Array(2);
 
 /** The generator used when none is given (PyTorch's default CPU generator). */
 export const defaultGenerator = new Generator(0);

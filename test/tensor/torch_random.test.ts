@@ -6,6 +6,7 @@ import { describe, test } from "node:test";
 import { Generator, manualSeed, nn, rand, randn, type Tensor } from "../../src/index.js";
 import { dropout } from "../../src/nn/functional.js";
 import { ones } from "../../src/tensor/index.js";
+import { libmLog, libmSinCos } from "../../src/tensor/libm.js";
 import { assertClose } from "../helpers/assert.js";
 import { type FixtureCase, loadFixtures } from "../helpers/fixtures.js";
 
@@ -68,12 +69,12 @@ function replay(c: FixtureCase): Map<string, Tensor> {
     else if (step.op === "rand") drawn.set(`s${i}`, rand(step.shape, { dtype: step.dtype }));
     else if (step.op === "dropout")
       drawn.set(`s${i}`, dropout(ones(step.shape, { dtype: step.dtype }), step.p, true));
-    else {
+    else if (step.op === "module") {
       const Module = MODULES[step.module];
       assert.ok(Module, `fixture names an unknown module ${step.module}`);
       const m = new Module(step.options as never);
       for (const [key, value] of Object.entries(m.stateDict())) drawn.set(`s${i}.${key}`, value);
-    }
+    } else assert.fail(`fixture step ${i} has an unknown op`);
   }
   return drawn;
 }
@@ -151,4 +152,17 @@ test("new Generator() starts where an unseeded torch.Generator() does", () => {
   assert.equal(g.initialSeed(), c.meta.initial_seed);
   assert.equal(firstBitDifference(rand([20], { generator: g }), c.t("rand")), null);
   assert.equal(firstBitDifference(randn([20], { generator: g }), c.t("randn")), null);
+});
+
+test("libm's log, sin and cos are correctly rounded on Box-Muller's arguments (mpmath's values)", () => {
+  const c = fx.cases.find((c) => c.name === "libm-correctly-rounded")!;
+  const u = c.t("u").data;
+  const theta = c.t("theta").data;
+  const out = new Float64Array(2);
+  for (let i = 0; i < u.length; i++) assert.equal(libmLog(u[i]!), c.t("log").data[i], `log(${u[i]})`);
+  for (let i = 0; i < theta.length; i++) {
+    libmSinCos(theta[i]!, out);
+    assert.equal(out[0], c.t("sin").data[i], `sin(${theta[i]})`);
+    assert.equal(out[1], c.t("cos").data[i], `cos(${theta[i]})`);
+  }
 });
