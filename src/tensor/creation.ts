@@ -132,9 +132,17 @@ export const rand = (shape: Shape, options: RandomOptions = {}): Tensor =>
   random("rand", shape, options, (g, data) => uniformFill(g, data, 0, 1));
 
 /** torch.empty(shape).uniform_(low, high), as torch.nn.init.uniform_ draws it. */
-export const uniform = (shape: Shape, low: number, high: number, options: RandomOptions = {}): Tensor =>
-  random("uniform", shape, options, (g, data) => uniformFill(g, data, low, high));
+export function uniform(shape: Shape, low: number, high: number, options: RandomOptions = {}): Tensor {
+  // uniform_impl_: "uniform_ expects to return a [from, to) range, but found from=1 > to=0".
+  if (!(Number.isFinite(low) && Number.isFinite(high) && low <= high))
+    throw new ArgumentError("uniform", "low", "must be finite and at most high", `<= ${high}`, low);
+  return random("uniform", shape, options, (g, data) => uniformFill(g, data, low, high));
+}
 
 /** torch.empty(shape).normal_(mean, std), as torch.nn.init.normal_ draws it. */
-export const normal = (shape: Shape, mean: number, std: number, options: RandomOptions = {}): Tensor =>
-  random("normal", shape, options, (g, data) => normalFill(g, data, mean, std));
+export function normal(shape: Shape, mean: number, std: number, options: RandomOptions = {}): Tensor {
+  // CHECK_NORMAL_STD: "normal expects std >= 0.0, but found std -1".
+  if (!(std >= 0 && Number.isFinite(std) && Number.isFinite(mean)))
+    throw new ArgumentError("normal", "std", "must be finite and >= 0.0", ">= 0", std);
+  return random("normal", shape, options, (g, data) => normalFill(g, data, mean, std));
+}

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { Generator, manualSeed, nn, rand, randn, type Tensor } from "../../src/index.js";
 import { dropout } from "../../src/nn/functional.js";
-import { ones } from "../../src/tensor/index.js";
+import { normal, ones, uniform } from "../../src/tensor/index.js";
 import { libmLog, libmSinCos } from "../../src/tensor/libm.js";
 import { assertClose } from "../helpers/assert.js";
 import { type FixtureCase, loadFixtures } from "../helpers/fixtures.js";
@@ -165,4 +165,18 @@ test("libm's log, sin and cos are correctly rounded on Box-Muller's arguments (m
     assert.equal(out[0], c.t("sin").data[i], `sin(${theta[i]})`);
     assert.equal(out[1], c.t("cos").data[i], `cos(${theta[i]})`);
   }
+});
+
+test("uniform and normal refuse a reversed range and a negative std before drawing", () => {
+  const g = new Generator(1);
+  const before = JSON.stringify(g.getState());
+  assert.throws(
+    () => uniform([2], 1, 0, { generator: g }),
+    /uniform: low must be finite and at most high. Expected <= 0, got 1/,
+  );
+  assert.throws(
+    () => normal([2], 0, -1, { generator: g }),
+    /normal: std must be finite and >= 0.0. Expected >= 0, got -1/,
+  );
+  assert.equal(JSON.stringify(g.getState()), before);
 });
