@@ -1,12 +1,14 @@
 // The tutorials rnnkit grew from (../shared/seeds/) each hand-write nn.RNN / LSTM / GRU and
-// compare with PyTorch. This reruns every one of their checks with rnnkit against PyTorch's own
-// outputs (test/fixtures/seeds.*, written by scripts/fixtures/seeds.py) and prints the largest
-// difference. Seed 003's LSTM and GRU hand-written versions computed only the first of two
-// layers; here both layers are computed and match.
+// compare with PyTorch. First, the first tutorial's own program from its own seed: rnnkit's
+// manualSeed draws PyTorch's stream, so it prints the tutorial's numbers (and they are bit for bit
+// PyTorch's, test/fixtures/torch_random case tutorial-000). Then every tutorial's check rerun
+// with rnnkit against PyTorch's outputs (test/fixtures/seeds.*, written by
+// scripts/fixtures/seeds.py), with the largest difference. Seed 003's LSTM and GRU hand-written
+// versions computed only the first of two layers; here both layers are computed and match.
 //
-//   npm start            (node --import tsx examples/seeds.ts)
+//   npm run seeds            (node --import tsx examples/seeds.ts)
 
-import { nn, type Tensor } from "../src/index.js";
+import { manualSeed, nn, randn, type Tensor } from "../src/index.js";
 import { FORWARD_TOL } from "../test/helpers/assert.js";
 import { type FixtureCase, loadFixtures } from "../test/helpers/fixtures.js";
 
@@ -41,11 +43,50 @@ function maxDiff(a: Tensor, b: Tensor): number {
   return d;
 }
 
+/** A tensor as torch prints it with set_printoptions(precision=3, sci_mode=False). */
+function printed(t: Tensor): string {
+  const cell = (v: number) => v.toFixed(3).padStart(6);
+  const rec = (dims: readonly number[], offset: number, depth: number): string => {
+    if (dims.length === 1)
+      return `[${Array.from(t.data.subarray(offset, offset + dims[0]!), cell).join(", ")}]`;
+    const stride = dims.slice(1).reduce((a, b) => a * b, 1);
+    const rows = Array.from({ length: dims[0]! }, (_, i) =>
+      rec(dims.slice(1), offset + i * stride, depth + 1),
+    );
+    return `[${rows.join(`,\n${" ".repeat(depth + 8)}`)}]`;
+  };
+  return `tensor(${rec(t.shape, 0, 0)})`;
+}
+
+// 000, from its own seed: torch.manual_seed(23435); nn.RNN(4, 3, batch_first=True); randn(1, 2, 4).
+manualSeed(23435);
+const rnn = new nn.RNN({ inputSize: 4, hiddenSize: 3, batchFirst: true });
+const x = randn([1, 2, 4]);
+const [output, hN] = rnn.forward(x);
+console.log(
+  "seed 000, from its own seed: manualSeed(23435); new nn.RNN({ inputSize: 4, hiddenSize: 3, batchFirst: true })",
+);
+console.log(String(rnn));
+for (const [name, p] of rnn.namedParameters()) console.log(`('${name}', ${printed(p)})`);
+console.log(`input_matrix = randn([1, 2, 4])\n${printed(x)}`);
+console.log(`output_matrix=\n${printed(output)}\noutput_hn=\n${printed(hN)}`);
+const tutorial = loadFixtures("torch_random").cases.find((c) => c.name === "tutorial-000")!;
+const same = (a: Tensor, b: Tensor) =>
+  a.shape.join() === b.shape.join() && a.data.every((v, i) => Object.is(v, b.data[i]));
+const bitIdentical =
+  Object.entries(rnn.stateDict()).every(([k, v]) => same(v, tutorial.t(`s0.${k}`))) &&
+  same(x, tutorial.t("s1"));
+console.log(
+  bitIdentical
+    ? "the weights and the input are bit for bit PyTorch's (torch.manual_seed(23435), the tutorial's printout)\n"
+    : "FAIL: the weights or the input differ from PyTorch's\n",
+);
+
 const fx = loadFixtures("seeds");
 console.log(
   `rnnkit vs PyTorch ${fx.torch} on the tutorials' own checks (float32; tolerance ${FORWARD_TOL.float32.atol} + ${FORWARD_TOL.float32.rtol}·|x|)\n`,
 );
-let failures = 0;
+let failures = bitIdentical ? 0 : 1;
 for (const c of fx.cases) {
   const m = build(c);
   const got = run(m, c);

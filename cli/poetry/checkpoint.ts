@@ -227,8 +227,14 @@ export function loadCheckpoint(dir: string, { optimizer = true }: { optimizer?: 
       `${dir}: config.json does not match model.safetensors: ${(e as Error).message.replaceAll("\n\t", " ")}`,
     );
   }
+  // Checkpoints written before rnnkit drew PyTorch's stream hold a xoshiro128** state ({ words:
+  // [4 numbers] }), which no longer exists: they sample as before, and a resumed run's dropout
+  // masks start afresh from the training seed (its batches and masks differ from the old run's).
   try {
-    model.rnn.generator = new Generator().setState(config.dropoutGenerator);
+    model.rnn.generator =
+      (config.dropoutGenerator as { kind?: unknown }).kind === "mt19937"
+        ? new Generator().setState(config.dropoutGenerator)
+        : new Generator(config.training.seed + 1);
   } catch (e) {
     throw new Error(`${path}: dropoutGenerator: ${(e as Error).message}`);
   }

@@ -1,10 +1,11 @@
 """The same poetry training in PyTorch, for a side-by-side comparison with `rnnkit train`:
 the same corpus, split, vocabulary, initial weights (rnnkit's --save-initial file) and batch
-order (rnnkit's seeded generator, reimplemented below: xoshiro128** with splitmix32 seeding),
-the same packed batches, AdamW, clip_grad_norm_, cross-entropy.
+order (rnnkit's generator is PyTorch's: torch.Generator with the same seeds), the same packed
+batches, AdamW, clip_grad_norm_, cross-entropy. rnnkit's --seed N draws the initial weights
+torch.manual_seed(N) gives, so --init (rnnkit's --save-initial file) is optional.
 
     npx rnnkit train --steps 300 --save-initial init.safetensors --out runs/poetry
-    /usr/bin/python3 examples/pytorch/train_poetry.py --init init.safetensors --steps 300 --threads 1
+    /usr/bin/python3 examples/pytorch/train_poetry.py --steps 300 --threads 1   # or --init init.safetensors
 """
 
 import argparse
@@ -21,50 +22,27 @@ from torch.nn.utils.rnn import pack_sequence
 from poetry import PoetryModel, read_safetensors
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-M32 = 0xFFFFFFFF
 SPECIALS = ["<pad>", "<bos>", "<eos>", "<unk>"]
 BOS, EOS, UNK = 1, 2, 3
 COUPLET = re.compile(r"^[\u3400-\u9fff\uf900-\ufaff]{5}，[\u3400-\u9fff\uf900-\ufaff]{5}。$")
 
 
 class Generator:
-    """rnnkit's src/tensor/random.ts Generator, bit for bit (uint32 arithmetic)."""
+    """rnnkit's Generator is PyTorch's CPU generator (mt19937): its random() is the float64 draw of
+    torch.rand, so a torch.Generator with the same seed gives the same numbers."""
 
     def __init__(self, seed):
-        x = (seed & M32) ^ ((seed >> 32) & M32)
-        words = []
-        for _ in range(4):
-            x = (x + 0x9E3779B9) & M32
-            z = x
-            z = ((z ^ (z >> 16)) * 0x85EBCA6B) & M32
-            z = ((z ^ (z >> 13)) * 0xC2B2AE35) & M32
-            words.append((z ^ (z >> 16)) & M32)
-        self.s = words
+        self.g = torch.Generator().manual_seed(seed)
 
-    def next_uint32(self):
-        s0, s1, s2, s3 = self.s
-        rotl = lambda v, k: ((v << k) | (v >> (32 - k))) & M32  # noqa: E731
-        result = (rotl((s1 * 5) & M32, 7) * 9) & M32
-        t = (s1 << 9) & M32
-        s2 ^= s0
-        s3 ^= s1
-        s1 ^= s2
-        s0 ^= s3
-        s2 ^= t
-        s3 = rotl(s3, 11)
-        self.s = [s0, s1, s2, s3]
-        return result
-
-    def random(self):
-        hi = self.next_uint32() >> 5
-        lo = self.next_uint32() >> 6
-        return (hi * 67108864 + lo) / 9007199254740992
+    def randoms(self, n):
+        return torch.rand(n, dtype=torch.float64, generator=self.g).tolist()
 
 
 def permutation(n, g):
     p = list(range(n))
-    for i in range(n - 1, 0, -1):
-        j = math.floor(g.random() * (i + 1))
+    draws = g.randoms(max(n - 1, 0))  # one per swap, in the order rnnkit's loop draws them
+    for k, i in enumerate(range(n - 1, 0, -1)):
+        j = math.floor(draws[k] * (i + 1))
         p[i], p[j] = p[j], p[i]
     return p
 
@@ -132,7 +110,7 @@ def evaluate(model, encoded):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--init", required=True, help="rnnkit's --save-initial file (.safetensors)")
+    ap.add_argument("--init", help="rnnkit's --save-initial file (.safetensors); default: torch.manual_seed(--seed)")
     ap.add_argument("--corpus", default="five", choices=["quatrains", "five"])
     ap.add_argument("--kind", default="lstm", choices=["lstm", "gru"])
     ap.add_argument("--layers", type=int, default=1)
@@ -156,8 +134,10 @@ def main():
     stoi = {s: i for i, s in enumerate(vocab)}
     train_enc = [encode(p, stoi) for p in train]
     val_enc = [encode(p, stoi) for p in val]
+    torch.manual_seed(args.seed)  # as rnnkit train: manualSeed(seed), then the model
     model = PoetryModel(args.kind, len(vocab), args.embedding, args.hidden, args.layers, 0.0)
-    model.load_state_dict(read_safetensors(args.init))
+    if args.init:
+        model.load_state_dict(read_safetensors(args.init))
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     batches_per_epoch = math.ceil(len(train_enc) / args.batch)
 

@@ -1,12 +1,22 @@
 // Stateless functions of the modules (nn layer): PyTorch's torch.nn.functional counterparts.
 
 import { ArgumentError } from "../errors.js";
-import { allocArray, defaultGenerator, type Generator, record, Tensor } from "../tensor/index.js";
+import {
+  allocArray,
+  bernoulliFill,
+  defaultGenerator,
+  type FloatArray,
+  type Generator,
+  record,
+  Tensor,
+} from "../tensor/index.js";
 
 /**
  * Inverted dropout, as at::dropout: in training each element is zeroed with probability p and the
  * rest scaled by 1/(1 − p); p = 1 zeroes everything; outside training the input is returned as is.
- * The random draws come from rnnkit's seeded generator, not PyTorch's stream.
+ * The mask is PyTorch's CPU one for the same generator state: Dropout.cpp `_dropout_impl` draws
+ * `noise.bernoulli_(1 − p)` (one uniform double per element, in order; see Note [PyTorch's random
+ * stream]) and divides it by 1 − p in the input's dtype; p = 0, p = 1 and eval draw nothing.
  */
 export function dropout(
   input: Tensor,
@@ -26,10 +36,13 @@ export function dropout(
       input.dtype,
     );
   // The mask holds 0 or 1/(1 − p) per element; the gradient is the same mask times the upstream one.
-  const mask = allocArray(input.dtype, input.data.length);
-  if (p < 1) {
-    const scale = 1 / (1 - p);
-    for (let i = 0; i < mask.length; i++) mask[i] = generator.random() < p ? 0 : scale;
+  const mask = allocArray(input.dtype, input.data.length) as FloatArray;
+  if (p < 1 && mask.length > 0) {
+    const keep = 1 - p;
+    bernoulliFill(generator, mask, keep);
+    // noise.div_(1 − p): the scalar is rounded to the dtype first, then 1/(1 − p) in that dtype.
+    const scale = mask instanceof Float32Array ? Math.fround(1 / Math.fround(keep)) : 1 / keep;
+    for (let i = 0; i < mask.length; i++) mask[i] = mask[i]! * scale;
   }
   const m = new Tensor(mask, input.shape);
   const out = allocArray(input.dtype, mask.length);

@@ -38,10 +38,15 @@ export class Linear extends Module {
     this.outFeatures = positiveInt("Linear", "outFeatures", options.outFeatures);
     const hasBias = bool("Linear", "bias", options.bias, true);
     const dtype = floatDType("Linear", options.dtype);
-    // kaiming_uniform_(a=√5) on [out, in] is U(−1/√in, 1/√in); the bias uses the same bound.
-    const k = 1 / Math.sqrt(this.inFeatures);
-    this.weight = uniform([this.outFeatures, this.inFeatures], -k, k, { dtype });
-    this.bias = hasBias ? uniform([this.outFeatures], -k, k, { dtype }) : null;
+    // Linear.reset_parameters: init.kaiming_uniform_(weight, a=√5), then the bias U(−1/√in, 1/√in),
+    // each bound computed in float64 as torch/nn/init.py does (gain = √(2/(1 + a²)), std =
+    // gain/√fan_in, bound = √3·std; not simplified to 1/√in, which rounds differently).
+    const a = Math.sqrt(5);
+    const gain = Math.sqrt(2 / (1 + a * a));
+    const bound = Math.sqrt(3) * (gain / Math.sqrt(this.inFeatures));
+    this.weight = uniform([this.outFeatures, this.inFeatures], -bound, bound, { dtype });
+    const biasBound = 1 / Math.sqrt(this.inFeatures);
+    this.bias = hasBias ? uniform([this.outFeatures], -biasBound, biasBound, { dtype }) : null;
     this.registerParameter("weight", this.weight);
     this.registerParameter("bias", this.bias);
   }

@@ -1,6 +1,7 @@
 // Creating tensors (tensor layer): from data, constants and seeded random draws.
 
 import { ArgumentError } from "../errors.js";
+import { type FloatArray, normalFill, uniformFill } from "./distributions.js";
 import { allocArray, type DType, dtypeOfArray, type FloatDType, isDType, type TypedArray } from "./dtype.js";
 import { defaultGenerator, type Generator } from "./random.js";
 import { checkShape, numel, type Shape } from "./shape.js";
@@ -128,25 +129,41 @@ export function full(shape: Shape, value: number, options: CreationOptions = {})
 export const zeros = (shape: Shape, options: CreationOptions = {}): Tensor => full(shape, 0, options);
 export const ones = (shape: Shape, options: CreationOptions = {}): Tensor => full(shape, 1, options);
 
-function random(where: string, shape: Shape, options: RandomOptions, draw: (g: Generator) => number): Tensor {
+function random(
+  where: string,
+  shape: Shape,
+  options: RandomOptions,
+  fill: (g: Generator, data: FloatArray) => void,
+): Tensor {
   const dtype = options.dtype ?? "float32";
   if (dtype !== "float32" && dtype !== "float64")
     throw new ArgumentError(where, "dtype", "must be a floating point dtype", "float32 or float64", dtype);
   checkShape(where, shape);
-  const g = options.generator ?? defaultGenerator;
-  const data = allocArray(dtype, numel(shape));
-  for (let i = 0; i < data.length; i++) data[i] = draw(g);
+  const data = allocArray(dtype, numel(shape)) as FloatArray;
+  fill(options.generator ?? defaultGenerator, data);
   return withGrad(new Tensor(data, shape), options.requiresGrad);
 }
 
-/** Standard normal draws from the seeded generator (see manualSeed). */
+/** torch.randn: standard normal draws, PyTorch's for the same seed (see manualSeed). */
 export const randn = (shape: Shape, options: RandomOptions = {}): Tensor =>
-  random("randn", shape, options, (g) => g.normal());
+  random("randn", shape, options, (g, data) => normalFill(g, data, 0, 1));
 
-/** Uniform draws in [0, 1). */
+/** torch.rand: uniform draws in [0, 1), PyTorch's for the same seed. */
 export const rand = (shape: Shape, options: RandomOptions = {}): Tensor =>
-  random("rand", shape, options, (g) => g.random());
+  random("rand", shape, options, (g, data) => uniformFill(g, data, 0, 1));
 
-/** Uniform draws in [low, high): PyTorch's init.uniform_. */
-export const uniform = (shape: Shape, low: number, high: number, options: RandomOptions = {}): Tensor =>
-  random("uniform", shape, options, (g) => low + (high - low) * g.random());
+/** torch.empty(shape).uniform_(low, high), as torch.nn.init.uniform_ draws it. */
+export function uniform(shape: Shape, low: number, high: number, options: RandomOptions = {}): Tensor {
+  // uniform_impl_: "uniform_ expects to return a [from, to) range, but found from=1 > to=0".
+  if (!(Number.isFinite(low) && Number.isFinite(high) && low <= high))
+    throw new ArgumentError("uniform", "low", "must be finite and at most high", `<= ${high}`, low);
+  return random("uniform", shape, options, (g, data) => uniformFill(g, data, low, high));
+}
+
+/** torch.empty(shape).normal_(mean, std), as torch.nn.init.normal_ draws it. */
+export function normal(shape: Shape, mean: number, std: number, options: RandomOptions = {}): Tensor {
+  // CHECK_NORMAL_STD: "normal expects std >= 0.0, but found std -1".
+  if (!(std >= 0 && Number.isFinite(std) && Number.isFinite(mean)))
+    throw new ArgumentError("normal", "std", "must be finite and >= 0.0", ">= 0", std);
+  return random("normal", shape, options, (g, data) => normalFill(g, data, mean, std));
+}

@@ -3,6 +3,7 @@
 export {
   type CreationOptions,
   full,
+  normal,
   ones,
   type RandomOptions,
   rand,
@@ -12,6 +13,7 @@ export {
   uniform,
   zeros,
 } from "./creation.js";
+export { bernoulliFill, normalFill, uniformFill } from "./distributions.js";
 export {
   allocArray,
   type DType,

@@ -183,8 +183,8 @@ test("a Generator's saved state restores its stream exactly, mid Box-Muller pair
   const h = new Generator(1).setState(saved);
   assert.deepEqual(a, [h.normal(), h.random(), h.nextUint32()]);
   assert.throws(
-    () => new Generator().setState({ words: [0, 0, 0, 0], spareNormal: null }),
-    /state.words must be four integers, not all zero/,
+    () => new Generator().setState({ ...saved, words: [0, 0, 0, 0] }),
+    /Generator.setState: state.words must be 624 unsigned 32-bit integers. Expected 624, got 4/,
   );
 });
 
