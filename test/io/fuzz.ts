@@ -406,15 +406,19 @@ export interface FuzzFigures {
   rejected: number;
   /** Loaded into well-formed values. */
   read: number;
-  /** Anything else: another exception, a malformed value, or a case slower than `slowMs`. */
+  /** Anything else: another exception, a malformed value, or a case past `hangMs` (a hang, not a speed figure). */
   failures: { case: string; problem: string }[];
   slowestMs: number;
   slowest: string;
   byMutation: Record<string, { tried: number; rejected: number; read: number }>;
 }
 
-/** Runs `count` mutations (the crafted cases first), deterministically from `seed`. */
-export function fuzz(count: number, seed = 1, slowMs = 2000): FuzzFigures {
+/**
+ * Runs `count` mutations (the crafted cases first), deterministically from `seed`. A case that takes
+ * longer than `hangMs` counts as a hang (work growing past the bytes present, as a memo-shared
+ * pickle's did: 7.5 s from 577 bytes); the figures report the slowest case, the speed is not tested.
+ */
+export function fuzz(count: number, seed = 1, hangMs = 30_000): FuzzFigures {
   const r = rng(seed);
   const figures: FuzzFigures = {
     tried: 0,
@@ -450,7 +454,7 @@ export function fuzz(count: number, seed = 1, slowMs = 2000): FuzzFigures {
       figures.slowestMs = ms;
       figures.slowest = what;
     }
-    if (ms > slowMs) figures.failures.push({ case: what, problem: `took ${ms.toFixed(0)} ms` });
+    if (ms > hangMs) figures.failures.push({ case: what, problem: `took ${ms.toFixed(0)} ms: a hang` });
   };
   for (const c of CRAFTED.slice(0, count)) runOne(c.what, "crafted", c.format, c.make());
   for (let i = CRAFTED.length; i < count; i++) {
