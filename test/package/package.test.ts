@@ -38,7 +38,7 @@ interface Result {
 
 /** Runs a command to its end; never throws on a failing exit (the tests assert the code). */
 function sh(cwd: string, command: string, args: string[]): Result {
-  const env = { ...process.env, NO_COLOR: "1" };
+  const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: "1" };
   for (const k of ["RNNKIT_KERNELS", "RNNKIT_WASM", "RNNKIT_THREADS", "NODE_OPTIONS"]) delete env[k];
   const r = spawnSync(command, args, { cwd, env, encoding: "utf8" });
   return { code: r.status ?? 1, out: r.stdout ?? "", err: r.error ? String(r.error) : (r.stderr ?? "") };
