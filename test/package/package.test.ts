@@ -244,14 +244,20 @@ esm.manualSeed(1);
 cjs.manualSeed(1);
 const a = esm.randn([3]).data.join();
 cjs.randn([3]);
-console.log(JSON.stringify({ sameClass: esm.Tensor === cjs.Tensor, ownGenerator: esm.randn([3]).data.join() !== a }));
+let refused = false;
+try {
+  new esm.nn.GRU({ inputSize: 2, hiddenSize: 3 }).loadStateDict(new cjs.nn.GRU({ inputSize: 2, hiddenSize: 3 }).stateDict());
+} catch (e) {
+  refused = /expected a Tensor/.test(String(e));
+}
+console.log(JSON.stringify({ sameClass: esm.Tensor === cjs.Tensor, ownGenerator: esm.randn([3]).data.join() !== a, refused }));
 `,
     );
     const r = JSON.parse(ok(sh(dir, process.execPath, ["dual.js"]), "node dual.js").out) as Record<
       string,
       boolean
     >;
-    assert.deepEqual(r, { sameClass: false, ownGenerator: true });
+    assert.deepEqual(r, { sameClass: false, ownGenerator: true, refused: true });
   });
 
   test("npx rnnkit train works on the shipped corpus, then sample reads a simplified prompt", () => {
