@@ -16,6 +16,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const PKG = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
   version: string;
   scripts: Record<string, string>;
+  sideEffects: string[];
 };
 const TSC = join(ROOT, "node_modules", "typescript", "bin", "tsc");
 const TSX = pathToFileURL(join(ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href;
@@ -106,6 +107,13 @@ describe("the tarball", () => {
     );
     assert.ok(r.out.length < 1000, `binary.generated.d.ts is ${r.out.length} characters`);
     assert.match(r.out, /export declare const SIMD_WASM: string;/);
+  });
+
+  test("sideEffects names files the tarball has (the module that compiles WASM at import among them)", () => {
+    const list = files();
+    assert.ok(PKG.sideEffects.includes("./dist/src/kernels/select.js"));
+    for (const f of PKG.sideEffects)
+      assert.ok(list.includes(f.replace(/^\.\//, "")), `${f} is not in the tarball`);
   });
 
   test("runs no script when installed (no prepare, preinstall, install or postinstall)", () => {
