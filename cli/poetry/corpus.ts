@@ -21,10 +21,16 @@ export type BuiltinCorpus = "quatrains" | "five";
 
 /** The poems of a corpus asset (see Note [corpus asset]). */
 export function decodeCorpus(gz: Uint8Array): string[] {
-  const bytes = gunzipSync(gz);
+  const damaged = () => new Error("rnnkit's corpus asset is damaged (reinstall rnnkit)");
+  let bytes: Uint8Array;
+  try {
+    bytes = gunzipSync(gz);
+  } catch {
+    throw damaged();
+  }
   const nl = bytes.indexOf(0x0a);
   const n = (bytes.length - nl - 1) / 2;
-  if (nl < 0 || !Number.isInteger(n)) throw new Error("the corpus asset is damaged (reinstall rnnkit)");
+  if (nl < 0 || !Number.isInteger(n)) throw damaged();
   const chars = [...new TextDecoder().decode(bytes.subarray(0, nl))];
   const hi = nl + 1;
   const lo = hi + n;
@@ -33,8 +39,7 @@ export function decodeCorpus(gz: Uint8Array): string[] {
   for (let i = 0; i < n; i++) {
     const id = (bytes[hi + i]! << 8) | bytes[lo + i]!;
     if (id === 0) {
-      if (poem.length === 0 || poem.length % 10 !== 0)
-        throw new Error("the corpus asset is damaged (reinstall rnnkit)");
+      if (poem.length === 0 || poem.length % 10 !== 0) throw damaged();
       let text = "";
       for (let c = 0; c < poem.length; c += 10)
         text += `${poem.slice(c, c + 5).join("")}，${poem.slice(c + 5, c + 10).join("")}。`;
@@ -42,7 +47,7 @@ export function decodeCorpus(gz: Uint8Array): string[] {
       poem = [];
     } else {
       const ch = chars[id - 1];
-      if (ch === undefined) throw new Error("the corpus asset is damaged (reinstall rnnkit)");
+      if (ch === undefined) throw damaged();
       poem.push(ch);
     }
   }

@@ -28,7 +28,9 @@ describe("the shipped corpus", () => {
 
   test("a damaged asset is refused, not read as poems", () => {
     const bytes = readFileSync(assetPath("tang-five.bin.gz"));
-    assert.throws(() => decodeCorpus(bytes.subarray(0, bytes.length - 100)));
+    const message = /^Error: rnnkit's corpus asset is damaged \(reinstall rnnkit\)$/;
+    assert.throws(() => decodeCorpus(bytes.subarray(0, bytes.length - 100)), message);
+    assert.throws(() => decodeCorpus(new Uint8Array([1, 2, 3])), message);
   });
 });
 
