@@ -24,7 +24,7 @@ Commands:
   train [options]                     train a Tang-poetry model (about 3 minutes by default)
   sample CKPT [options]               write poems with a trained model
 
-Options: --help (any command), --version, --verbose (stack traces on errors)`;
+Options: --help (any command; or rnnkit help COMMAND), --version, --verbose (stack traces on errors)`;
 
 const HELP: Record<string, string> = {
   run: `Usage: rnnkit run MODEL --input X.npy --out DIR [options]
@@ -197,6 +197,12 @@ export async function main(argv: readonly string[], con: Console = processConsol
   const args = argv.filter((a) => a !== "--verbose");
   const command = args[0];
   try {
+    if (command === "help" && args[1] !== undefined) {
+      if (!Object.hasOwn(HELP, args[1]))
+        throw new UsageError(`help: unknown command '${args[1]}'\n\n${USAGE}`);
+      con.out(HELP[args[1]]!);
+      return 0;
+    }
     if (command === undefined || command === "--help" || command === "-h" || command === "help") {
       con.out(USAGE);
       return command === undefined ? 2 : 0;
@@ -322,8 +328,7 @@ export async function main(argv: readonly string[], con: Console = processConsol
         if (pos.length !== 1)
           throw new UsageError(`sample takes one CKPT folder, got ${pos.length}\n\n${HELP.sample}`);
         const ckpt = loadCheckpoint(pos[0]!, { optimizer: false });
-        const prompt = str("prompt") ?? "";
-        checkPrompt(prompt, ckpt.vocab);
+        const prompt = checkPrompt(str("prompt") ?? "", ckpt.vocab, con.err);
         const formText = str("form") ?? "5x4";
         const form = formText === "free" ? null : parseForm(formText);
         const temperature = positive("temperature", str("temperature"), 0.8, false);

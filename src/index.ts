@@ -8,6 +8,7 @@ export {
   availableKernels,
   getThreads,
   initKernels,
+  kernelBuild,
   kernels,
   setThreads,
   threadsReady,

@@ -9,7 +9,6 @@ import { join } from "node:path";
 import { Generator, type GeneratorState, io, type optim, Tensor } from "../../src/index.js";
 import { readBytesSync } from "../../src/io/node.js";
 import { type FolderKind, writeOutputFolder } from "../folders.js";
-import { UsageError } from "../usage.js";
 import { type ModelConfig, PoetryModel } from "./model.js";
 import { Vocab } from "./vocab.js";
 
@@ -123,6 +122,16 @@ export function saveCheckpoint(
   );
 }
 
+/** Refuses a CKPT folder with no checkpoint in it (yet), saying how one is made. */
+export function checkCheckpointFolder(dir: string): void {
+  if (existsSync(join(dir, "config.json"))) return;
+  throw new Error(
+    existsSync(dir)
+      ? `${dir} holds no poetry checkpoint (no config.json); rnnkit train writes one (--out DIR, default runs/poetry)`
+      : `no checkpoint at ${dir} yet: train one first with rnnkit train (it writes runs/poetry, or --out DIR)`,
+  );
+}
+
 /** Checks a parsed config.json field by field; throws naming the file and the field. */
 function validateConfig(path: string, c: unknown): CheckpointConfig {
   const bad = (field: string, expected: string, actual: unknown): never => {
@@ -199,11 +208,7 @@ function checkWeightShapes(
  */
 export function loadCheckpoint(dir: string, { optimizer = true }: { optimizer?: boolean } = {}): Checkpoint {
   const path = join(dir, "config.json");
-  if (!existsSync(dir))
-    throw new UsageError(
-      `${dir}: no such checkpoint folder; run 'rnnkit train' first (it writes runs/poetry)`,
-    );
-  if (!existsSync(path)) throw new UsageError(`${dir} is not a poetry checkpoint (no config.json)`);
+  checkCheckpointFolder(dir);
   let parsed: unknown;
   try {
     parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(readBytesSync(path)));

@@ -2,8 +2,10 @@
 // top-k, optionally held to a form such as 5x4 (four lines of five characters, "，" and "。"
 // placed), from a prompt of first characters.
 
+import { readFileSync } from "node:fs";
 import type { Generator } from "../../src/index.js";
 import { UsageError } from "../usage.js";
+import { assetPath } from "./corpus.js";
 import type { PoetryModel, State } from "./model.js";
 import { BOS, EOS, SPECIALS, type Vocab } from "./vocab.js";
 
@@ -59,12 +61,48 @@ function pick(
   return top.at(-1)![0];
 }
 
-export function checkPrompt(prompt: string, vocab: Vocab): void {
-  const unknown = [...new Set([...prompt].filter((ch) => !vocab.has(ch)))];
+// Note [prompt characters]: the Tang corpus is in traditional characters (風, 靜) and many
+// people type simplified ones (风, 静). assets/simplified.json maps each simplified form among
+// the corpus's characters to its traditional ones (scripts/make-corpus.ts, from opencc-js), most
+// frequent first. A prompt character outside the vocabulary is replaced by the first of its
+// traditional (or, for a model trained on simplified text, simplified) forms the vocabulary
+// holds, the most frequent in training (the lowest id) when several do.
+
+let variants: Map<string, string[]> | null = null;
+
+/** Each character's other forms (simplified ↔ traditional), from assets/simplified.json. */
+function otherForms(ch: string): readonly string[] {
+  if (!variants) {
+    variants = new Map();
+    const map = JSON.parse(readFileSync(assetPath("simplified.json"), "utf8")) as Record<string, string>;
+    for (const [simplified, traditional] of Object.entries(map))
+      for (const t of traditional) {
+        variants.set(simplified, [...(variants.get(simplified) ?? []), t]);
+        variants.set(t, [...(variants.get(t) ?? []), simplified]);
+      }
+  }
+  return variants.get(ch) ?? [];
+}
+
+/**
+ * The prompt in the model's characters (Note [prompt characters]): simplified characters the
+ * vocabulary lacks become their traditional forms it has (风 → 風), and `note` says so; a
+ * character with no form in the vocabulary is refused.
+ */
+export function checkPrompt(prompt: string, vocab: Vocab, note: (text: string) => void = () => {}): string {
+  const chars = [...prompt].map((ch) => {
+    if (vocab.has(ch)) return ch;
+    const known = otherForms(ch).filter((c) => vocab.has(c));
+    return known.sort((a, b) => vocab.id(a) - vocab.id(b))[0] ?? ch;
+  });
+  const unknown = [...new Set(chars.filter((ch) => !vocab.has(ch)))];
   if (unknown.length > 0)
     throw new UsageError(
       `--prompt: ${unknown.map((c) => `'${c}'`).join(", ")} ${unknown.length === 1 ? "is" : "are"} not in the model's vocabulary`,
     );
+  const converted = chars.join("");
+  if (converted !== prompt) note(`--prompt: ${prompt} read as ${converted}, the model's characters`);
+  return converted;
 }
 
 /** One poem. */

@@ -8,7 +8,13 @@
 import { ArgumentError } from "../errors.js";
 import { tsKernels } from "./ts/index.js";
 import type { Kernels } from "./types.js";
-import { loadWasmKernels, loadWasmKernelsAsync, setWasmThreads, wasmThreadsReady } from "./wasm/index.js";
+import {
+  loadWasmKernels,
+  loadWasmKernelsAsync,
+  setWasmThreads,
+  wasmThreadsReady,
+  wasmVariant,
+} from "./wasm/index.js";
 import { envVar } from "./wasm/instance.js";
 
 /** The WASM kernels if they could be loaded synchronously, null if not (yet). */
@@ -62,6 +68,19 @@ export function useKernels(k: Kernels): Kernels {
   active = k;
   chosenByUser = true;
   return previous;
+}
+
+/**
+ * Which kernel build is active: `"ts"` (the reference loops), `"wasm-simd"` (WebAssembly SIMD,
+ * multiply then add) or `"wasm-relaxed-simd"` (relaxed SIMD: fused multiply-add, about 18% faster
+ * products; results within DESIGN.md's tolerances of the others). Node 20's V8 compiles relaxed
+ * SIMD only behind `node --experimental-wasm-relaxed-simd` (the rnnkit command sets it for itself;
+ * a library leaves its host's flags alone), so there a library user gets `"wasm-simd"` unless the
+ * flag is given; Node 22 and current browsers have it.
+ */
+export function kernelBuild(): Kernels["name"] | "wasm-relaxed-simd" {
+  if (active.name !== "wasm-simd") return active.name;
+  return wasmVariant() === "relaxed-simd" ? "wasm-relaxed-simd" : "wasm-simd";
 }
 
 /** Every implementation that can run here (the reference first). */

@@ -352,10 +352,10 @@ describe("checkpoints that are not what they claim give one line naming the file
     assert.ok(r.out.length > 0);
   });
 
-  test("sample before any training says to train first", async () => {
-    const r = await cli(["sample", join(tmp, "never-trained")]);
-    assert.equal(r.code, 2);
-    assert.match(r.err, /no such checkpoint folder; run 'rnnkit train' first/);
+  test("--resume of a folder that is not there says to train first", async () => {
+    const r = await cli(["train", "--resume", join(tmp, "never-trained"), "--steps", "1"]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /no checkpoint at .*never-trained yet: train one first with rnnkit train/);
   });
 
   test("--resume refuses settings the checkpoint fixes, naming them", async () => {
