@@ -13,7 +13,8 @@ import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
 import { createServer } from "vite";
-import { io, nn } from "../../src/index.js";
+import { io, manualSeed, nn, randn } from "../../src/index.js";
+import { torchPrint } from "../../web/src/common/format.js";
 import { assertClose } from "../helpers/assert.js";
 import { FIXTURES } from "../helpers/fixtures.js";
 import { launchChromium } from "./chromium.js";
@@ -363,5 +364,57 @@ describe("the pages in Chromium", () => {
     } finally {
       await dev.close();
     }
+  });
+
+  test("the explainer shows the library's numbers, and its whole state lives in the URL hash", async () => {
+    const { page, problems } = await open(plain, "explain.html");
+    await page.locator("body[data-ready]").waitFor();
+    // The first card: the first tutorial's call (torch.manual_seed(23435), nn.RNN(4, 3, batch_first=True),
+    // randn(1, 2, 4)). Its numbers are the library's, computed here the same way.
+    manualSeed(23435);
+    const rnn = new nn.RNN({ inputSize: 4, hiddenSize: 3, batchFirst: true });
+    const [out, hN] = rnn.forward(randn([1, 2, 4]));
+    assert.equal(
+      await page.locator("#printout").textContent(),
+      `output\n${torchPrint(out.data, out.shape)}\n\nh_n\n${torchPrint(hN.data, hN.shape)}`,
+    );
+    assert.match(
+      (await page.locator("#script").textContent())!,
+      /torch\.manual_seed\(23435\)\nm = nn\.RNN\(4, 3, batch_first=True\)\nx = torch\.randn\(1, 2, 4\)\noutput, h_n = m\(x\)/,
+    );
+    // The cell detail of t = 1 is that step's output.
+    await page.getByRole("button", { name: "layer 0 forward, t = 1" }).click();
+    const ht = (await page.locator(".vec").nth(2).textContent())!;
+    assert.ok(ht.includes([...out.data.subarray(3, 6)].map((v) => v.toFixed(4)).join("")), ht);
+    // A card, a control and a selected step: all in the hash, and a reload restores them.
+    await page.getByRole("button", { name: "3. Two layers" }).click();
+    await page.getByLabel("Hidden size").fill("4");
+    await page.getByLabel("Hidden size").press("Enter");
+    await page.getByLabel("Hidden size").blur();
+    await page.getByRole("button", { name: "layer 1 forward, t = 0" }).click();
+    const hash = (await page.evaluate("location.hash")) as string;
+    assert.match(hash, /card=2&cell=lstm&.*hiddenSize=4&numLayers=2&.*&layer=1&dir=0/);
+    const printed = await page.locator("#printout").textContent();
+    assert.match(printed!, /c_n/);
+    await page.reload();
+    await page.locator("body[data-ready]").waitFor();
+    assert.equal(await page.evaluate("location.hash"), hash);
+    assert.equal(await page.locator("#printout").textContent(), printed);
+    assert.equal(await page.getByLabel("Hidden size").inputValue(), "4");
+    assert.equal(
+      await page.getByRole("button", { name: "layer 1 forward, t = 0" }).getAttribute("aria-pressed"),
+      "true",
+    );
+    // Step walks the selected row in time.
+    await page.getByRole("button", { name: "3. Two layers" }).click();
+    await page.getByRole("button", { name: "Step", exact: true }).click();
+    assert.match((await page.evaluate("location.hash")) as string, /&t=0&/); // steps = 1: stays at t = 0
+    await page.getByRole("button", { name: "1. One layer, one sequence" }).click();
+    await page.getByRole("button", { name: "Step", exact: true }).click();
+    assert.match((await page.evaluate("location.hash")) as string, /&t=1&/);
+    await assertAccessible(page, "explain.html after changes");
+    if (SHOTS) await page.screenshot({ path: join(ROOT, "docs", "pages-explain.png"), fullPage: true });
+    await page.context().close();
+    assert.deepEqual(problems, []);
   });
 });

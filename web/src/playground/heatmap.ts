@@ -3,6 +3,7 @@
 // batch at a time. Exact values on hover and, for the keyboard, with the arrow keys on the focused
 // map (read out in an aria-live line). Only drawing here: the values are the library's.
 
+import { exact } from "../common/format.js";
 import type { LayerTrace } from "./protocol.js";
 
 const NEG = [44, 90, 160];
@@ -15,16 +16,6 @@ function colour(v: number, scale: number): string {
   const k = Math.abs(t);
   const c = a.map((x, i) => Math.round(x + (b[i]! - x) * k));
   return `rgb(${c[0]},${c[1]},${c[2]})`;
-}
-
-/** The shortest decimal that reads back as the same float32 (or float64) value. */
-export function exact(v: number, dtype: "float32" | "float64"): string {
-  if (dtype === "float64" || !Number.isFinite(v)) return String(v);
-  for (let p = 1; p <= 9; p++) {
-    const s = v.toPrecision(p);
-    if (Math.fround(Number(s)) === v) return String(Number(s));
-  }
-  return v.toPrecision(9);
 }
 
 export class Heatmap {
