@@ -97,8 +97,8 @@ async function download(page: Page, name: string): Promise<Uint8Array> {
   return new Uint8Array(readFileSync(await d.path()));
 }
 
-/** What the library writes in Node for the case: rnnkit run's composition. */
-function nodeRun(c: PageCase): Map<string, Uint8Array> {
+/** The case's model and input as the library reads them in Node. */
+function nodeModel(c: PageCase) {
   const dir = join(PAGES, c.name);
   const file = io.loadModelFile(new Uint8Array(readFileSync(join(dir, c.argv[1]!))), {
     name: c.argv[1]!,
@@ -111,8 +111,14 @@ function nodeRun(c: PageCase): Map<string, Uint8Array> {
   });
   let x = io.toTensor(io.loadNpy(new Uint8Array(readFileSync(join(dir, "input.npy")))), "input");
   if (x.dtype !== module.dtype) x = x.to(module.dtype);
-  const lengths = option(c, "--lengths");
-  const r = nn.runRecurrent(module, x, { lengths: lengths ? nn.parseLengths(lengths) : null });
+  const text = option(c, "--lengths");
+  return { module, x, lengths: text ? nn.parseLengths(text) : null };
+}
+
+/** What the library writes in Node for the case: rnnkit run's composition. */
+function nodeRun(c: PageCase): Map<string, Uint8Array> {
+  const { module, x, lengths } = nodeModel(c);
+  const r = nn.runRecurrent(module, x, { lengths });
   const out = new Map([
     ["output", io.saveNpy(r.output)],
     ["h_n", io.saveNpy(r.hN)],
@@ -264,6 +270,23 @@ describe("the pages in Chromium", () => {
     const output = npy(nodeRun(c).get("output")!, "output"); // (L, N, 2·P), P = 2
     const want = output.data[(2 * output.shape[1]! + 0) * output.shape[2]! + 1]!;
     assert.equal(Math.fround(Number(m[1])), want, "the readout reads back as the library's float32 value");
+    // A gate: the forget gate of layer 0 forward at t = 1, unit 0 is nn.traceRecurrent's.
+    await page.getByLabel("Show").selectOption({ label: "Forget gate f" });
+    assert.equal(await maps.count(), 4);
+    assert.match(
+      (await page.locator("#heatmaps figcaption").first().textContent())!,
+      /^Layer 0 · forward · gate f/,
+    );
+    await maps.nth(0).focus();
+    await page.keyboard.press("ArrowRight");
+    const gateText = (await page.locator("#heatmaps .readout").nth(0).textContent())!;
+    const g = /^t = 1, unit 0: (\S+)$/.exec(gateText);
+    assert.ok(g, `readout: ${gateText}`);
+    const { module, x } = nodeModel(c);
+    const gates = nn.traceRecurrent(module, x).steps[0]!.gates!; // (L, N, 4H): i, f, g, o
+    const H = module.hiddenSize;
+    assert.equal(Math.fround(Number(g[1])), gates.data[(1 * gates.shape[1]! + 0) * 4 * H + H]);
+    await page.getByLabel("Show").selectOption({ label: "Output h_t" });
     // The seeded random input (rnnkit's own generator): the shapes follow the fields.
     await page.getByLabel("Seeded random input").check();
     await page.getByLabel("Sequence length").fill("9");

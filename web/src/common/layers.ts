@@ -1,30 +1,28 @@
-// Every layer-direction's output over time, for the pages' heatmaps and strips. The library's
-// forward returns the top layer's output only; a lower layer's output is the same model cut after
-// that layer (the file's tensors of layers 0..l), run by the same library calls. No math here.
+// Every layer-direction's values over time, for the pages' heatmaps and strips: the output h_t, the
+// LSTM cell state c_t and each activated gate, from the library's nn.traceRecurrent (the values
+// the forward computes, step by step). Only rearranged here (a gate is a column block): no math.
 
 import { io, nn, type Tensor } from "rnnkit";
 
-/** One layer-direction's output over time, (N, L, H_out) row-major. */
+/** What a map shows: the output, the LSTM cell state, or one gate in PyTorch's chunk order. */
+export type Quantity = "h" | "c" | "i" | "f" | "g" | "o" | "r" | "z" | "n";
+
+export const GATE_NAMES = {
+  RNN: [],
+  LSTM: ["i", "f", "g", "o"],
+  GRU: ["r", "z", "n"],
+} as const satisfies Record<nn.RecurrentKind, readonly Quantity[]>;
+
+/** One layer-direction's values of one quantity over time, (N, L, units) row-major. */
 export interface LayerTrace {
   readonly layer: number;
   readonly reverse: boolean;
+  readonly quantity: Quantity;
   readonly batch: number;
   readonly steps: number;
   readonly units: number;
   readonly dtype: "float32" | "float64";
   readonly data: Float32Array | Float64Array;
-}
-
-/** The file's tensors of layers 0..layer only: the model a layer's output comes from. */
-function upToLayer(f: io.ModelFile, prefix: string, layer: number): io.ModelFile {
-  const keep = new Map(
-    [...f.tensors].filter(([k]) => {
-      if (!k.startsWith(prefix)) return true;
-      const m = /_l(\d+)(_reverse)?$/.exec(k);
-      return !m || Number(m[1]) <= layer;
-    }),
-  );
-  return { ...f, tensors: keep };
 }
 
 /** A module's state dict as a model file (what the pages build models from). */
@@ -37,43 +35,41 @@ export function fileOf(module: nn.Module, name: string): io.ModelFile {
   };
 }
 
-/**
- * The output of every layer and direction for input `x` (and `lengths`, packed), given the full
- * model's `output` for the top layer. `options` are those the model was built with.
- */
+/** Every quantity of every layer and direction for input `x` (and `lengths`, packed). */
 export function layerTraces(
-  file: io.ModelFile,
-  options: io.BuildRecurrentOptions,
+  module: io.Recurrent,
   x: Tensor,
   lengths: readonly number[] | null,
-  output: Tensor,
 ): LayerTrace[] {
-  const a = nn.inferRecurrent(io.shapesOf(file.tensors), options.prefix);
-  const traces: LayerTrace[] = [];
-  const D = a.bidirectional ? 2 : 1;
-  for (let layer = 0; layer < a.numLayers; layer++) {
-    let y =
-      layer === a.numLayers - 1
-        ? output
-        : nn.runRecurrent(io.buildRecurrent(upToLayer(file, a.prefix, layer), options).module, x, { lengths })
-            .output;
-    if (y.ndim === 2)
-      y = y.reshape([y.shape[0]!, 1, y.shape[1]!]); // unbatched: one sequence
-    else if (!options.batchFirst) y = y.transpose(0, 1);
-    const [batch, steps, width] = y.shape as [number, number, number];
-    const units = width / D;
-    for (let d = 0; d < D; d++) {
-      const part = y.narrow(-1, d * units, units);
-      traces.push({
-        layer,
-        reverse: d === 1,
-        batch,
-        steps,
-        units,
-        dtype: part.dtype as "float32" | "float64",
-        data: part.data as Float32Array | Float64Array,
-      });
+  const kind: nn.RecurrentKind =
+    module instanceof nn.LSTM ? "LSTM" : module instanceof nn.GRU ? "GRU" : "RNN";
+  const { steps } = nn.traceRecurrent(module, x, { lengths });
+  const out: LayerTrace[] = [];
+  // (N, L, ·) whatever the module's layout: unbatched is one sequence, time-major is transposed.
+  const nlc = (t: Tensor): Tensor =>
+    t.ndim === 2 ? t.reshape([1, t.shape[0]!, t.shape[1]!]) : module.batchFirst ? t : t.transpose(0, 1);
+  const push = (s: nn.StepTrace, quantity: Quantity, t: Tensor) => {
+    const [batch, len, units] = t.shape as [number, number, number];
+    out.push({
+      layer: s.layer,
+      reverse: s.reverse,
+      quantity,
+      batch,
+      steps: len,
+      units,
+      dtype: t.dtype as "float32" | "float64",
+      data: t.data as Float32Array | Float64Array,
+    });
+  };
+  for (const s of steps) {
+    push(s, "h", nlc(s.h));
+    if (s.c) push(s, "c", nlc(s.c));
+    if (s.gates) {
+      const g = nlc(s.gates);
+      const names = GATE_NAMES[kind];
+      const H = g.shape[2]! / names.length;
+      for (const [j, q] of names.entries()) push(s, q, g.narrow(-1, j * H, H));
     }
   }
-  return traces;
+  return out;
 }

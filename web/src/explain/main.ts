@@ -4,7 +4,7 @@
 
 import { initKernels } from "rnnkit";
 import { exact, torchPrint } from "../common/format.js";
-import type { LayerTrace } from "../common/layers.js";
+import { GATE_NAMES, type LayerTrace, type Quantity } from "../common/layers.js";
 import { type Computed, compute } from "./model.js";
 import {
   CARDS,
@@ -39,6 +39,16 @@ const EQUATIONS: Record<Cell, string[]> = {
   ],
 };
 
+const GATE_NOTES: Partial<Record<Quantity, string>> = {
+  i: "input gate σ(·)",
+  f: "forget gate σ(·)",
+  g: "cell candidate tanh(·)",
+  o: "output gate σ(·)",
+  r: "reset gate σ(·)",
+  z: "update gate σ(·)",
+  n: "new gate tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))",
+};
+
 function set(next: Partial<ExplainState>): void {
   state = clampSelection({ ...state, ...next });
   history.replaceState(null, "", writeHash(state));
@@ -50,8 +60,10 @@ function modelKey(s: ExplainState): string {
   return JSON.stringify(model);
 }
 
-function trace(layer: number, dir: number): LayerTrace {
-  return computed!.traces.find((t) => t.layer === layer && (t.reverse ? 1 : 0) === dir)!;
+function trace(layer: number, dir: number, quantity: Quantity = "h"): LayerTrace {
+  return computed!.traces.find(
+    (t) => t.layer === layer && (t.reverse ? 1 : 0) === dir && t.quantity === quantity,
+  )!;
 }
 
 function row(tr: LayerTrace, n: number, t: number): number[] {
@@ -131,13 +143,15 @@ function renderDetail(): void {
     <h3>Layer ${layer}, ${dir ? "reverse" : "forward"} direction, t = ${t}${state.batch > 1 ? `, sequence ${n}` : ""}: one ${kind} step</h3>
     ${vector("x_t", x, layer === 0 ? "the input" : `layer ${layer - 1}'s output at t`)}
     ${vector(dir ? "h_{t+1}" : "h_{t−1}", hPrev, prevT < 0 || prevT >= state.steps ? "h_0: zeros" : "")}
+    ${GATE_NAMES[({ rnn: "RNN", lstm: "LSTM", gru: "GRU" } as const)[state.cell]].map((q) => vector(q, row(trace(layer, dir, q), n, t), GATE_NOTES[q] ?? "")).join("")}
+    ${state.cell === "lstm" ? vector("c_t", row(trace(layer, dir, "c"), n, t), "the cell state") : ""}
     ${vector("h_t", row(tr, n, t), "this step's output")}
     <pre class="equation">${EQUATIONS[state.cell].join("\n")}</pre>
     <p class="note">Weights of this layer-direction: ${c.parameters
       .filter(([k]) => new RegExp(`_l${layer}${dir ? "_reverse" : ""}$`).test(k))
       .map(([k, p]) => `<code>${k}</code> (${p.shape.join(", ")})`)
       .join(", ")}.
-      Each gate's own values, step by step, come next (they need a per-step trace from the library).</p>`;
+      Gate values are the forward's own (nn.traceRecurrent), in PyTorch's chunk order.</p>`;
 }
 
 function renderPrint(): void {

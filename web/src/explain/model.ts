@@ -2,7 +2,7 @@
 // the module, then randn, in PyTorch's order), its forward, and every layer-direction's output.
 
 import { manualSeed, nn, randn, type Tensor } from "rnnkit";
-import { fileOf, type LayerTrace, layerTraces } from "../common/layers.js";
+import { type LayerTrace, layerTraces } from "../common/layers.js";
 import type { ExplainState } from "./state.js";
 
 export interface Computed {
@@ -35,11 +35,7 @@ export function compute(s: ExplainState): Computed {
   m.eval();
   const x = randn(s.batchFirst ? [s.batch, s.steps, s.inputSize] : [s.steps, s.batch, s.inputSize]);
   const { output, hN, cN } = nn.runRecurrent(m, x);
-  const build = {
-    batchFirst: s.batchFirst,
-    nonlinearity: s.cell === "rnn" ? s.nonlinearity : undefined,
-  };
-  const traces = layerTraces(fileOf(m, "explainer"), build, x, null, output);
+  const traces = layerTraces(m, x, null);
   const xr = s.batchFirst ? x : x.transpose(0, 1);
   return {
     x: xr.data as Float32Array,

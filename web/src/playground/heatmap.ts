@@ -37,7 +37,9 @@ export class Heatmap {
     const fig = document.createElement("figure");
     fig.className = "heatmap";
     const dir = trace.reverse ? "reverse" : "forward";
-    const title = `Layer ${trace.layer} · ${dir}`;
+    const what =
+      trace.quantity === "h" ? "" : trace.quantity === "c" ? " · cell state c" : ` · gate ${trace.quantity}`;
+    const title = `Layer ${trace.layer} · ${dir}${what}`;
     const cap = document.createElement("figcaption");
     cap.textContent = `${title} (${trace.units} units × ${trace.steps} steps)`;
     this.canvas = document.createElement("canvas");
@@ -45,7 +47,7 @@ export class Heatmap {
     this.canvas.setAttribute("role", "img");
     this.canvas.setAttribute(
       "aria-label",
-      `${title}: output over ${trace.steps} time steps for ${trace.units} hidden units. Use the arrow keys to read values.`,
+      `${title}: ${trace.quantity === "h" ? "output" : "values"} over ${trace.steps} time steps for ${trace.units} hidden units. Use the arrow keys to read values.`,
     );
     this.canvas.style.height = `${Math.max(90, Math.min(300, trace.units * 22))}px`;
     const axes = document.createElement("div");

@@ -51,6 +51,7 @@ export type Reply =
       readonly type: "result";
       readonly id: number;
       readonly downloads: readonly Download[];
+      readonly kind: nn.RecurrentKind;
       readonly traces: readonly LayerTrace[];
       /** Sequence lengths per batch entry (all L when not packed). */
       readonly lengths: readonly number[];

@@ -94,7 +94,7 @@ function run(r: Extract<Request, { type: "run" }>): void {
   if (cN) downloads.push({ name: "c_n.npy", shape: [...cN.shape], bytes: bytesOf(cN) });
 
   // Each layer's output over time (the top one is `output`).
-  const traces = layerTraces(file, options, x, lengths, output);
+  const traces = layerTraces(m, x, lengths);
   const batch = traces[0]!.batch;
   const steps = traces[0]!.steps;
   post(
@@ -102,6 +102,7 @@ function run(r: Extract<Request, { type: "run" }>): void {
       type: "result",
       id: r.id,
       downloads,
+      kind: a.kind,
       traces,
       lengths: lengths ?? Array.from({ length: batch }, () => steps),
       inputShape: [...x.shape],
