@@ -41,4 +41,5 @@ export {
   type RNNOptions,
 } from "./rnn.js";
 export { parseLengths, type RunRecurrentOptions, type RunRecurrentResult, runRecurrent } from "./run.js";
+export { type StepTrace, type TraceResult, traceRecurrent } from "./trace.js";
 export * as utils from "./utils/index.js";

@@ -36,6 +36,20 @@ export interface RecurrentLayerCall {
   readonly c0: Tensor | null;
 }
 
+/** What one layer call of a forward reports to traceRecurrent (nn/trace.ts). */
+export interface LayerTraceCall {
+  readonly kind: LayerSpec["kind"];
+  readonly hiddenSize: number;
+  /** Output rows [N, D·P]. */
+  readonly out: Tensor;
+  /** Per direction, what BPTT keeps (the activated gates, the cell states ...). */
+  readonly saved: readonly LayerSaved[];
+}
+export type LayerTraceHook = (call: LayerTraceCall) => void;
+
+/** Set by traceRecurrent for the length of one forward: every layer call then saves and reports. */
+export const traceHook: { fn: LayerTraceHook | null } = { fn: null };
+
 /** Output rows [N, D·P], final states hN [D, B, P] and (LSTM) cN [D, B, H]. */
 export function recurrentLayer(call: RecurrentLayerCall): [Tensor, Tensor, Tensor | null] {
   const { spec, params, x, batchSizes, h0, c0 } = call;
@@ -49,7 +63,7 @@ export function recurrentLayer(call: RecurrentLayerCall): [Tensor, Tensor, Tenso
   const isLstm = spec.kind === "lstm";
   const weights = params.flatMap((p) => [p.wIh, p.wHh, p.bIh, p.bHh, p.wHr]);
   const inputs = [x, h0, c0, ...weights];
-  const save = needsGrad(...inputs);
+  const save = needsGrad(...inputs) || traceHook.fn !== null;
   const raw = params.map(rawWeights);
 
   const out = allocArray(dtype, N * D * P) as F;
@@ -78,6 +92,7 @@ export function recurrentLayer(call: RecurrentLayerCall): [Tensor, Tensor, Tenso
   );
   const outputs = [new Tensor(out, [N, D * P]), new Tensor(hN, [D, B, P])];
   if (cN) outputs.push(new Tensor(cN, [D, B, H]));
+  traceHook.fn?.({ kind: spec.kind, hiddenSize: H, out: outputs[0]!, saved: saved as LayerSaved[] });
   const name = `${{ rnn_tanh: "RnnTanh", rnn_relu: "RnnRelu", lstm: "Lstm", gru: "Gru" }[spec.kind]}LayerBackward`;
   record(name, inputs, outputs, ([gOut, ghN, gcN]) => {
     const dx = allocArray(dtype, N * spec.inputSize) as F;

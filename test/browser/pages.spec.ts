@@ -13,7 +13,8 @@ import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
 import { createServer } from "vite";
-import { io, nn } from "../../src/index.js";
+import { io, manualSeed, nn, randn } from "../../src/index.js";
+import { torchPrint } from "../../web/src/common/format.js";
 import { assertClose } from "../helpers/assert.js";
 import { FIXTURES } from "../helpers/fixtures.js";
 import { launchChromium } from "./chromium.js";
@@ -96,8 +97,8 @@ async function download(page: Page, name: string): Promise<Uint8Array> {
   return new Uint8Array(readFileSync(await d.path()));
 }
 
-/** What the library writes in Node for the case: rnnkit run's composition. */
-function nodeRun(c: PageCase): Map<string, Uint8Array> {
+/** The case's model and input as the library reads them in Node. */
+function nodeModel(c: PageCase) {
   const dir = join(PAGES, c.name);
   const file = io.loadModelFile(new Uint8Array(readFileSync(join(dir, c.argv[1]!))), {
     name: c.argv[1]!,
@@ -110,8 +111,14 @@ function nodeRun(c: PageCase): Map<string, Uint8Array> {
   });
   let x = io.toTensor(io.loadNpy(new Uint8Array(readFileSync(join(dir, "input.npy")))), "input");
   if (x.dtype !== module.dtype) x = x.to(module.dtype);
-  const lengths = option(c, "--lengths");
-  const r = nn.runRecurrent(module, x, { lengths: lengths ? nn.parseLengths(lengths) : null });
+  const text = option(c, "--lengths");
+  return { module, x, lengths: text ? nn.parseLengths(text) : null };
+}
+
+/** What the library writes in Node for the case: rnnkit run's composition. */
+function nodeRun(c: PageCase): Map<string, Uint8Array> {
+  const { module, x, lengths } = nodeModel(c);
+  const r = nn.runRecurrent(module, x, { lengths });
   const out = new Map([
     ["output", io.saveNpy(r.output)],
     ["h_n", io.saveNpy(r.hN)],
@@ -263,6 +270,23 @@ describe("the pages in Chromium", () => {
     const output = npy(nodeRun(c).get("output")!, "output"); // (L, N, 2·P), P = 2
     const want = output.data[(2 * output.shape[1]! + 0) * output.shape[2]! + 1]!;
     assert.equal(Math.fround(Number(m[1])), want, "the readout reads back as the library's float32 value");
+    // A gate: the forget gate of layer 0 forward at t = 1, unit 0 is nn.traceRecurrent's.
+    await page.getByLabel("Show").selectOption({ label: "Forget gate f" });
+    assert.equal(await maps.count(), 4);
+    assert.match(
+      (await page.locator("#heatmaps figcaption").first().textContent())!,
+      /^Layer 0 · forward · gate f/,
+    );
+    await maps.nth(0).focus();
+    await page.keyboard.press("ArrowRight");
+    const gateText = (await page.locator("#heatmaps .readout").nth(0).textContent())!;
+    const g = /^t = 1, unit 0: (\S+)$/.exec(gateText);
+    assert.ok(g, `readout: ${gateText}`);
+    const { module, x } = nodeModel(c);
+    const gates = nn.traceRecurrent(module, x).steps[0]!.gates!; // (L, N, 4H): i, f, g, o
+    const H = module.hiddenSize;
+    assert.equal(Math.fround(Number(g[1])), gates.data[(1 * gates.shape[1]! + 0) * 4 * H + H]);
+    await page.getByLabel("Show").selectOption({ label: "Output h_t" });
     // The seeded random input (rnnkit's own generator): the shapes follow the fields.
     await page.getByLabel("Seeded random input").check();
     await page.getByLabel("Sequence length").fill("9");
@@ -363,5 +387,57 @@ describe("the pages in Chromium", () => {
     } finally {
       await dev.close();
     }
+  });
+
+  test("the explainer shows the library's numbers, and its whole state lives in the URL hash", async () => {
+    const { page, problems } = await open(plain, "explain.html");
+    await page.locator("body[data-ready]").waitFor();
+    // The first card: the first tutorial's call (torch.manual_seed(23435), nn.RNN(4, 3, batch_first=True),
+    // randn(1, 2, 4)). Its numbers are the library's, computed here the same way.
+    manualSeed(23435);
+    const rnn = new nn.RNN({ inputSize: 4, hiddenSize: 3, batchFirst: true });
+    const [out, hN] = rnn.forward(randn([1, 2, 4]));
+    assert.equal(
+      await page.locator("#printout").textContent(),
+      `output\n${torchPrint(out.data, out.shape)}\n\nh_n\n${torchPrint(hN.data, hN.shape)}`,
+    );
+    assert.match(
+      (await page.locator("#script").textContent())!,
+      /torch\.manual_seed\(23435\)\nm = nn\.RNN\(4, 3, batch_first=True\)\nx = torch\.randn\(1, 2, 4\)\noutput, h_n = m\(x\)/,
+    );
+    // The cell detail of t = 1 is that step's output.
+    await page.getByRole("button", { name: "layer 0 forward, t = 1" }).click();
+    const ht = (await page.locator(".vec").nth(2).textContent())!;
+    assert.ok(ht.includes([...out.data.subarray(3, 6)].map((v) => v.toFixed(4)).join("")), ht);
+    // A card, a control and a selected step: all in the hash, and a reload restores them.
+    await page.getByRole("button", { name: "3. Two layers" }).click();
+    await page.getByLabel("Hidden size").fill("4");
+    await page.getByLabel("Hidden size").press("Enter");
+    await page.getByLabel("Hidden size").blur();
+    await page.getByRole("button", { name: "layer 1 forward, t = 0" }).click();
+    const hash = (await page.evaluate("location.hash")) as string;
+    assert.match(hash, /card=2&cell=lstm&.*hiddenSize=4&numLayers=2&.*&layer=1&dir=0/);
+    const printed = await page.locator("#printout").textContent();
+    assert.match(printed!, /c_n/);
+    await page.reload();
+    await page.locator("body[data-ready]").waitFor();
+    assert.equal(await page.evaluate("location.hash"), hash);
+    assert.equal(await page.locator("#printout").textContent(), printed);
+    assert.equal(await page.getByLabel("Hidden size").inputValue(), "4");
+    assert.equal(
+      await page.getByRole("button", { name: "layer 1 forward, t = 0" }).getAttribute("aria-pressed"),
+      "true",
+    );
+    // Step walks the selected row in time.
+    await page.getByRole("button", { name: "3. Two layers" }).click();
+    await page.getByRole("button", { name: "Step", exact: true }).click();
+    assert.match((await page.evaluate("location.hash")) as string, /&t=0&/); // steps = 1: stays at t = 0
+    await page.getByRole("button", { name: "1. One layer, one sequence" }).click();
+    await page.getByRole("button", { name: "Step", exact: true }).click();
+    assert.match((await page.evaluate("location.hash")) as string, /&t=1&/);
+    await assertAccessible(page, "explain.html after changes");
+    if (SHOTS) await page.screenshot({ path: join(ROOT, "docs", "pages-explain.png"), fullPage: true });
+    await page.context().close();
+    assert.deepEqual(problems, []);
   });
 });

@@ -3,6 +3,7 @@
 // batch at a time. Exact values on hover and, for the keyboard, with the arrow keys on the focused
 // map (read out in an aria-live line). Only drawing here: the values are the library's.
 
+import { exact } from "../common/format.js";
 import type { LayerTrace } from "./protocol.js";
 
 const NEG = [44, 90, 160];
@@ -15,16 +16,6 @@ function colour(v: number, scale: number): string {
   const k = Math.abs(t);
   const c = a.map((x, i) => Math.round(x + (b[i]! - x) * k));
   return `rgb(${c[0]},${c[1]},${c[2]})`;
-}
-
-/** The shortest decimal that reads back as the same float32 (or float64) value. */
-export function exact(v: number, dtype: "float32" | "float64"): string {
-  if (dtype === "float64" || !Number.isFinite(v)) return String(v);
-  for (let p = 1; p <= 9; p++) {
-    const s = v.toPrecision(p);
-    if (Math.fround(Number(s)) === v) return String(Number(s));
-  }
-  return v.toPrecision(9);
 }
 
 export class Heatmap {
@@ -46,7 +37,9 @@ export class Heatmap {
     const fig = document.createElement("figure");
     fig.className = "heatmap";
     const dir = trace.reverse ? "reverse" : "forward";
-    const title = `Layer ${trace.layer} · ${dir}`;
+    const what =
+      trace.quantity === "h" ? "" : trace.quantity === "c" ? " · cell state c" : ` · gate ${trace.quantity}`;
+    const title = `Layer ${trace.layer} · ${dir}${what}`;
     const cap = document.createElement("figcaption");
     cap.textContent = `${title} (${trace.units} units × ${trace.steps} steps)`;
     this.canvas = document.createElement("canvas");
@@ -54,7 +47,7 @@ export class Heatmap {
     this.canvas.setAttribute("role", "img");
     this.canvas.setAttribute(
       "aria-label",
-      `${title}: output over ${trace.steps} time steps for ${trace.units} hidden units. Use the arrow keys to read values.`,
+      `${title}: ${trace.quantity === "h" ? "output" : "values"} over ${trace.steps} time steps for ${trace.units} hidden units. Use the arrow keys to read values.`,
     );
     this.canvas.style.height = `${Math.max(90, Math.min(300, trace.units * 22))}px`;
     const axes = document.createElement("div");

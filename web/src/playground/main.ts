@@ -31,6 +31,7 @@ const el = {
   notes: $("notes"),
   maps: $("maps"),
   sequence: $<HTMLSelectElement>("sequence"),
+  quantity: $<HTMLSelectElement>("quantity"),
   heatmaps: $("heatmaps"),
   tooltip: $("tooltip"),
 };
@@ -248,10 +249,32 @@ function renderResult(r: Result): void {
     (_, n) => `<option value="${n}">Sequence ${n} (length ${r.lengths[n]})</option>`,
   ).join("");
   el.sequence.disabled = batch < 2;
-  state.maps = r.traces.map((t) => new Heatmap(t, r.lengths, el.tooltip));
-  el.heatmaps.replaceChildren(...state.maps.map((m) => m.element));
+  const names: Record<string, string> = {
+    h: "Output h_t",
+    c: "Cell state c_t",
+    i: "Input gate i",
+    f: "Forget gate f",
+    g: "Cell candidate g",
+    o: "Output gate o",
+    r: "Reset gate r",
+    z: "Update gate z",
+    n: "New gate n",
+  };
+  const quantities = [...new Set(r.traces.map((t) => t.quantity))];
+  el.quantity.innerHTML = quantities.map((q) => `<option value="${q}">${names[q]}</option>`).join("");
+  el.quantity.disabled = quantities.length < 2;
   el.maps.hidden = false;
-  for (const m of state.maps) m.show(0);
+  showMaps();
+}
+
+function showMaps(): void {
+  const r = state.result;
+  if (!r) return;
+  const q = el.quantity.value || "h";
+  state.maps = r.traces.filter((t) => t.quantity === q).map((t) => new Heatmap(t, r.lengths, el.tooltip));
+  el.heatmaps.replaceChildren(...state.maps.map((m) => m.element));
+  const n = Number(el.sequence.value || 0);
+  for (const m of state.maps) m.show(n);
 }
 
 el.model.addEventListener("change", () => void loadModel());
@@ -265,6 +288,7 @@ el.input.addEventListener("change", () => {
 el.sequence.addEventListener("change", () => {
   for (const m of state.maps) m.show(Number(el.sequence.value));
 });
+el.quantity.addEventListener("change", showMaps);
 el.run.addEventListener("click", () => void run());
 document.getElementById("legend-min")!.textContent = "− largest |value|";
 document.getElementById("legend-max")!.textContent = "+ largest |value| (each map its own)";

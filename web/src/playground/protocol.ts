@@ -1,6 +1,9 @@
 // The playground's messages between the page and its worker (typed; buffers are transferred).
 
 import type { nn } from "rnnkit";
+import type { LayerTrace } from "../common/layers.js";
+
+export type { LayerTrace };
 
 export interface TensorRow {
   readonly name: string;
@@ -26,17 +29,6 @@ export type Request =
       readonly input: InputSpec;
     };
 
-/** One layer-direction's output over time, (N, L, H_out) row-major, for a heatmap. */
-export interface LayerTrace {
-  readonly layer: number;
-  readonly reverse: boolean;
-  readonly batch: number;
-  readonly steps: number;
-  readonly units: number;
-  readonly dtype: "float32" | "float64";
-  readonly data: Float32Array | Float64Array;
-}
-
 export interface Download {
   readonly name: "output.npy" | "h_n.npy" | "c_n.npy";
   readonly shape: readonly number[];
@@ -59,6 +51,7 @@ export type Reply =
       readonly type: "result";
       readonly id: number;
       readonly downloads: readonly Download[];
+      readonly kind: nn.RecurrentKind;
       readonly traces: readonly LayerTrace[];
       /** Sequence lengths per batch entry (all L when not packed). */
       readonly lengths: readonly number[];

@@ -14,7 +14,8 @@ import {
   type Tensor,
   threadsReady,
 } from "rnnkit";
-import type { Download, LayerTrace, Reply, Request } from "./protocol.js";
+import { layerTraces } from "../common/layers.js";
+import type { Download, Reply, Request } from "./protocol.js";
 
 let file: io.ModelFile | null = null;
 const ready = (async () => {
@@ -39,18 +40,6 @@ function lengthsOf(text: string): number[] | null {
 function bytesOf(t: Tensor): ArrayBuffer {
   const b = io.saveNpy(t);
   return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
-}
-
-/** The file's tensors of layers 0..layer only: the model a layer's output comes from. */
-function upToLayer(f: io.ModelFile, prefix: string, layer: number): io.ModelFile {
-  const keep = new Map(
-    [...f.tensors].filter(([k]) => {
-      if (!k.startsWith(prefix)) return true;
-      const m = /_l(\d+)(_reverse)?$/.exec(k);
-      return !m || Number(m[1]) <= layer;
-    }),
-  );
-  return { ...f, tensors: keep };
 }
 
 function load(id: number, name: string, bytes: ArrayBuffer): void {
@@ -104,25 +93,8 @@ function run(r: Extract<Request, { type: "run" }>): void {
   ];
   if (cN) downloads.push({ name: "c_n.npy", shape: [...cN.shape], bytes: bytesOf(cN) });
 
-  // Each layer's output over time: the same model cut after that layer (the top one is `output`).
-  const traces: LayerTrace[] = [];
-  const D = a.bidirectional ? 2 : 1;
-  for (let layer = 0; layer < a.numLayers; layer++) {
-    let y =
-      layer === a.numLayers - 1
-        ? output
-        : nn.runRecurrent(io.buildRecurrent(upToLayer(file, a.prefix, layer), options).module, x, { lengths })
-            .output;
-    if (y.ndim === 2)
-      y = y.reshape([y.shape[0]!, 1, y.shape[1]!]); // unbatched: one sequence
-    else if (!r.batchFirst) y = y.transpose(0, 1);
-    const [batch, steps, width] = y.shape as [number, number, number];
-    const units = width / D;
-    for (let d = 0; d < D; d++) {
-      const part = y.narrow(-1, d * units, units);
-      traces.push({ layer, reverse: d === 1, batch, steps, units, dtype, data: part.data as Float32Array });
-    }
-  }
+  // Each layer's output over time (the top one is `output`).
+  const traces = layerTraces(m, x, lengths);
   const batch = traces[0]!.batch;
   const steps = traces[0]!.steps;
   post(
@@ -130,6 +102,7 @@ function run(r: Extract<Request, { type: "run" }>): void {
       type: "result",
       id: r.id,
       downloads,
+      kind: a.kind,
       traces,
       lengths: lengths ?? Array.from({ length: batch }, () => steps),
       inputShape: [...x.shape],
