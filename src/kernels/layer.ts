@@ -3,7 +3,7 @@
 // layerForward / layerBackward (types.ts), one per implementation: ts/layer.ts (the reference),
 // wasm/layer.ts, native/layer.ts.
 
-import type { CellKind, LayerSpec } from "./types.js";
+import type { CellKind, F, LayerSpec, LayerWeights } from "./types.js";
 
 export type {
   CellKind,
@@ -53,4 +53,38 @@ export function layerDims(spec: LayerSpec, batchSizes: ArrayLike<number>): Layer
     N,
     starts,
   };
+}
+
+/**
+ * An implementation's copies of layer weights in its own layout (packed GEMM panels), kept between
+ * calls while the weights are unchanged: the same five arrays at the same `version` (PyTorch keeps
+ * `_flat_weights` likewise, ONNX Runtime packs W and R once per session). Entries live as long as
+ * the weight arrays (a WeakMap on w_ih). `tag` tells apart layouts made from the same weights
+ * (forward or backward panels, dtype, batch-1 wide panels). Weights without a version are never
+ * cached.
+ */
+export class WeightCache<V> {
+  private readonly entries = new WeakMap<F, Map<string, { w: LayerWeights; value: V }>>();
+
+  get(w: LayerWeights, tag: string, make: () => V): V {
+    if (w.version === undefined) return make();
+    let byTag = this.entries.get(w.wIh);
+    const hit = byTag?.get(tag);
+    if (
+      hit &&
+      hit.w.version === w.version &&
+      hit.w.wHh === w.wHh &&
+      hit.w.bIh === w.bIh &&
+      hit.w.bHh === w.bHh &&
+      hit.w.wHr === w.wHr
+    )
+      return hit.value;
+    const value = make();
+    if (!byTag) {
+      byTag = new Map();
+      this.entries.set(w.wIh, byTag);
+    }
+    byTag.set(tag, { w: { ...w }, value });
+    return value;
+  }
 }

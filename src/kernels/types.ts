@@ -52,6 +52,12 @@ export interface LayerWeights {
   readonly bIh: F | null;
   readonly bHh: F | null;
   readonly wHr: F | null;
+  /**
+   * The weights' version (the sum of their tensors' version counters): the same arrays at the same
+   * version hold the same numbers, so an implementation may keep them packed between calls (see
+   * WeightCache in layer.ts). Absent: the arrays may have changed since any earlier call.
+   */
+  readonly version?: number;
 }
 
 export interface LayerRun {

@@ -121,5 +121,7 @@ function rawWeights(p: DirectionParams): LayerWeights {
     bIh: (p.bIh?.data as F | undefined) ?? null,
     bHh: (p.bHh?.data as F | undefined) ?? null,
     wHr: (p.wHr?.data as F | undefined) ?? null,
+    version:
+      p.wIh.version + p.wHh.version + (p.bIh?.version ?? 0) + (p.bHh?.version ?? 0) + (p.wHr?.version ?? 0),
   };
 }
