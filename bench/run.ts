@@ -124,6 +124,7 @@ async function ownWorkloads(): Promise<void> {
           const d = p.data;
           const g = p.grad!.data;
           for (let i = 0; i < d.length; i++) d[i]! -= 1e-4 * g[i]!;
+          p.bumpVersion(); // written in place: the kernels drop what they packed from it
         }
       };
     }

@@ -1,0 +1,19 @@
+// The native kernels (kernels layer): loaded once, in Node, where the addon was built.
+
+import type { Kernels } from "../types.js";
+import { addonFailure, loadAddon } from "./addon.js";
+import { makeNativeKernels } from "./kernels.js";
+
+let loaded: Kernels | null | undefined;
+
+/** The native kernels, or null where the addon is not built or cannot load (nativeFailure says why). */
+export function loadNativeKernels(): Kernels | null {
+  if (loaded !== undefined) return loaded;
+  const addon = loadAddon();
+  loaded = addon ? makeNativeKernels(addon) : null;
+  return loaded;
+}
+
+export function nativeFailure(): string {
+  return addonFailure();
+}
