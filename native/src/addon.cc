@@ -9,6 +9,7 @@
 #include <string>
 
 #include "api.h"
+#include "pool.h"
 
 namespace {
 
@@ -199,10 +200,37 @@ napi_value Lce(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// setThreads(n, minWorkPerThread?): threads in all (this one included); the split threshold for tests.
+napi_value SetThreads(napi_env env, napi_callback_info info) {
+  napi_value a[2];
+  size_t n = 2;
+  napi_get_cb_info(env, info, &n, a, nullptr, nullptr);
+  if (n < 1) {
+    napi_throw_type_error(env, nullptr, "rnnkit native: setThreads(n)");
+    return nullptr;
+  }
+  Pool::get().setThreads(i32(env, a[0]));
+  if (n > 1) {
+    double w = 0;
+    if (napi_get_value_double(env, a[1], &w) == napi_ok) Pool::get().minWork = w;
+  }
+  napi_value r;
+  CHECK(napi_create_int32(env, Pool::get().threads(), &r));
+  return r;
+}
+
+napi_value WorkerChunks(napi_env env, napi_callback_info) {
+  napi_value r;
+  CHECK(napi_create_double(env, double(Pool::get().workerChunks.load()), &r));
+  return r;
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   K = pickTable();
   const napi_property_descriptor props[] = {
       {"isa", nullptr, Isa, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"workerChunks", nullptr, WorkerChunks, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"packedElems", nullptr, PackedElems, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"pack", nullptr, Pack, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"gemm", nullptr, Gemm, nullptr, nullptr, nullptr, napi_default, nullptr},

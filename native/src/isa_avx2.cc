@@ -39,6 +39,12 @@ struct VF {
   // wasm max(pre, 0): NaN kept, −0 → +0 (maxps(0, pre) keeps NaN and −0; adding +0 turns −0 into +0).
   static reg relu(reg pre) { return _mm256_add_ps(_mm256_max_ps(zero(), pre), zero()); }
   static reg and_gt0(reg d, reg y) { return _mm256_and_ps(d, _mm256_cmp_ps(y, zero(), _CMP_GT_OQ)); }
+  // asm's 128-bit vectors, for the one-off products whose partial sums are per 4 lanes.
+  using q = __m128;
+  static q qzero() { return _mm_setzero_ps(); }
+  static q qload(const float* p) { return _mm_loadu_ps(p); }
+  static void qstore(float* p, q v) { _mm_storeu_ps(p, v); }
+  static q qfma(q a, q b, q c) { return _mm_fmadd_ps(a, b, c); }
 };
 
 struct VD {
@@ -55,6 +61,11 @@ struct VD {
   static reg fma(reg a, reg b, reg c) { return _mm256_fmadd_pd(a, b, c); }
   static reg relu(reg pre) { return _mm256_add_pd(_mm256_max_pd(zero(), pre), zero()); }
   static reg and_gt0(reg d, reg y) { return _mm256_and_pd(d, _mm256_cmp_pd(y, zero(), _CMP_GT_OQ)); }
+  using q = __m128d;
+  static q qzero() { return _mm_setzero_pd(); }
+  static q qload(const double* p) { return _mm_loadu_pd(p); }
+  static void qstore(double* p, q v) { _mm_storeu_pd(p, v); }
+  static q qfma(q a, q b, q c) { return _mm_fmadd_pd(a, b, c); }
   template <class Fn> static reg map(reg x, Fn fn) {
     alignas(32) double v[4];
     _mm256_store_pd(v, x);

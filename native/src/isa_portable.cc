@@ -57,6 +57,11 @@ struct VF {
   }
   static reg relu(reg p) { return each([&](int i) { return p.v[i] != p.v[i] ? p.v[i] : p.v[i] > 0 ? p.v[i] : 0.0f; }); }
   static reg and_gt0(reg d, reg y) { return each([&](int i) { return y.v[i] > 0 ? d.v[i] : 0.0f; }); }
+  using q = reg;  // asm's 128-bit vectors are these 4 lanes
+  static q qzero() { return zero(); }
+  static q qload(const float* p) { return load(p); }
+  static void qstore(float* p, q v) { store(p, v); }
+  static q qfma(q a, q b, q c) { return fma(a, b, c); }
 };
 
 struct VD {
@@ -79,6 +84,11 @@ struct VD {
   static reg relu(reg p) { return each([&](int i) { return p.v[i] != p.v[i] ? p.v[i] : p.v[i] > 0 ? p.v[i] : 0.0; }); }
   static reg and_gt0(reg d, reg y) { return each([&](int i) { return y.v[i] > 0 ? d.v[i] : 0.0; }); }
   template <class Fn> static reg map(reg x, Fn fn) { return each([&](int i) { return fn(x.v[i]); }); }
+  using q = reg;
+  static q qzero() { return zero(); }
+  static q qload(const double* p) { return load(p); }
+  static void qstore(double* p, q v) { store(p, v); }
+  static q qfma(q a, q b, q c) { return fma(a, b, c); }
 };
 
 }  // namespace

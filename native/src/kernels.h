@@ -19,6 +19,7 @@
 #include <algorithm>
 
 #include "api.h"
+#include "pool.h"
 
 namespace {
 
@@ -253,6 +254,21 @@ inline void gemmPacked(int m, int n, int k, const T* a, int lda, const T* bp, in
   gemmPackedI<T>(m, n, k, a, lda, bp, beta, c, ldc, c, ldc);
 }
 
+/** gemmPackedI split over the pool by ranges of rows (each element is still one chain: same bits). */
+template <class T>
+void gemmPackedPar(int m, int n, int k, const T* a, int lda, const T* bp, int beta, const T* ci, int ldi, T* c,
+                   int ldc) {
+  Pool& pool = Pool::get();
+  const int t = pool.plan(double(m) * n * k, (m + MR - 1) / MR);
+  if (t <= 1) return gemmPackedI<T>(m, n, k, a, lda, bp, beta, ci, ldi, c, ldc);
+  const auto rs = ranges(m, t, MR);
+  pool.run(t, int(rs.size()), [&](int i) {
+    const auto [r0, r1] = rs[i];
+    gemmPackedI<T>(r1 - r0, n, k, a + size_t(r0) * lda, lda, bp, beta, ci + size_t(r0) * ldi, ldi,
+                   c + size_t(r0) * ldc, ldc);
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 // One-off products (asm gemmNT): C = β·C + A·Bᵀ, B [n, k] as stored, dot products with L-lane
 // partial sums, reduced in float64.
@@ -265,20 +281,38 @@ template <> inline double hsum<double>(const double* s) { return s[0] + s[1]; }
 
 template <class T>
 void gemmNT(int m, int n, int k, const T* a, int lda, const T* b, int ldb, int beta, T* c, int ldc) {
+  using V = typename VecOf<T>::V;
   constexpr int L = sizeof(T) == 4 ? 4 : 2;  // asm's v128 lanes
+  constexpr int J = 8;                       // outputs at once: 8 independent FMA chains
   const int kL = k & ~(L - 1);
+  alignas(16) T s[L];
   for (int i = 0; i < m; i++) {
     const T* ar = a + size_t(i) * lda;
     T* cr = c + size_t(i) * ldc;
-    for (int j = 0; j < n; j++) {
-      const T* br = b + size_t(j) * ldb;
-      T s[L] = {};
-      for (int p = 0; p < kL; p += L)
-        for (int l = 0; l < L; l++) s[l] = std::fma(ar[p + l], br[p + l], s[l]);
+    int j = 0;
+    const auto finish = [&](int jj, typename V::q acc) {
+      V::qstore(s, acc);
+      const T* br = b + size_t(jj) * ldb;
       double t = hsum<T>(s);
       for (int p = kL; p < k; p++) t += double(ar[p]) * double(br[p]);
-      if (beta) t += double(cr[j]);
-      cr[j] = T(t);
+      if (beta) t += double(cr[jj]);
+      cr[jj] = T(t);
+    };
+    for (; j + J <= n; j += J) {
+      typename V::q acc[J];
+      for (int q = 0; q < J; q++) acc[q] = V::qzero();
+      const T* b0 = b + size_t(j) * ldb;
+      for (int p = 0; p < kL; p += L) {
+        const auto x = V::qload(ar + p);
+        for (int q = 0; q < J; q++) acc[q] = V::qfma(x, V::qload(b0 + size_t(q) * ldb + p), acc[q]);
+      }
+      for (int q = 0; q < J; q++) finish(j + q, acc[q]);
+    }
+    for (; j < n; j++) {
+      typename V::q acc = V::qzero();
+      const T* br = b + size_t(j) * ldb;
+      for (int p = 0; p < kL; p += L) acc = V::qfma(V::qload(ar + p), V::qload(br + p), acc);
+      finish(j, acc);
     }
   }
 }
@@ -447,12 +481,20 @@ void gruCellBackward(int rows, int H, const T* gates, const T* ghn, const T* hPr
 // ---------------------------------------------------------------------------------------------
 // Small helpers
 
-template <class T> void colSum(const T* m, int rows, int cols, int ld, T* out) {
-  for (int j = 0; j < cols; j++) out[j] = T(0);
+template <class T> void colSumRange(const T* m, int rows, int j0, int j1, int ld, T* out) {
+  for (int j = j0; j < j1; j++) out[j] = T(0);
   for (int r = 0; r < rows; r++) {
     const T* row = m + size_t(r) * ld;
-    for (int j = 0; j < cols; j++) out[j] = out[j] + row[j];
+    for (int j = j0; j < j1; j++) out[j] = out[j] + row[j];
   }
+}
+
+/** out[j] = Σ_r m[r·ld + j], rows in order (threads split the columns). */
+template <class T> void colSum(const T* m, int rows, int cols, int ld, T* out) {
+  Pool& pool = Pool::get();
+  const int t = pool.plan(double(rows) * cols, (cols + 15) / 16);
+  const auto rs = ranges(cols, t, 16);
+  pool.run(t, int(rs.size()), [&](int i) { colSumRange<T>(m, rows, rs[i].first, rs[i].second, ld, out); });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -622,10 +664,15 @@ template <class T> void layerFwd(const LayerFwdArgs& a) {
       for (int n = 0; n < N; n++) std::memcpy(xg + size_t(n) * G, bias.p, G * sizeof(T));
     gemmNT<T>(N, G, I, x, a.xLd, static_cast<const T*>(a.wIh), I, hasBias ? 1 : 0, xg, G);
   } else
-    gemmPackedI<T>(N, G, I, x, a.xLd, static_cast<const T*>(a.wIh), hasBias ? 1 : 0, bias.p, 0, xg, G);
+    gemmPackedPar<T>(N, G, I, x, a.xLd, static_cast<const T*>(a.wIh), hasBias ? 1 : 0, bias.p, 0, xg, G);
   Buf<T> hg(size_t(a.B) * G);
   Buf<T> hPre(a.wHr ? size_t(a.B) * a.H : 0);
-  layerFwdLoop<T>(a, xg, hg.p, hPre.p, 0, a.B);
+  // The time loop by ranges of batch rows (≥ 4 each), one range per thread: rows never read each
+  // other through the recurrence, so there is no synchronisation per step.
+  Pool& pool = Pool::get();
+  const int t = a.direct || a.B < 8 ? 1 : pool.plan(double(N) * G * (a.P + 8), a.B / 4);
+  const auto rs = ranges(a.B, t, 4);
+  pool.run(t, int(rs.size()), [&](int i) { layerFwdLoop<T>(a, xg, hg.p, hPre.p, rs[i].first, rs[i].second); });
 }
 
 template <class T> void layerBwdLoop(const LayerBwdArgs& a, T* dXG, T* dHG, T* dHall, T* dhPreAll, int b0, int b1) {
@@ -672,7 +719,7 @@ template <class T> void gemmTN(int m, int n, int k, const T* a, int lda, const T
   Buf<T> bp(packedElems<T>(n, k));
   transposeA<T>(m, k, a, lda, at.p);
   packB<T>(false, n, k, b, ldb, bp.p);
-  gemmPacked<T>(m, n, k, at.p, k, bp.p, 0, c, ldc);
+  gemmPackedPar<T>(m, n, k, at.p, k, bp.p, 0, nullptr, 0, c, ldc);
 }
 
 template <class T> void layerBwd(const LayerBwdArgs& a) {
@@ -683,8 +730,11 @@ template <class T> void layerBwd(const LayerBwdArgs& a) {
   T* dHG = kind == 3 ? dHGb.p : dXG.p;
   Buf<T> dHall(proj ? size_t(N) * P : 0);
   Buf<T> dhPre(proj ? size_t(a.B) * H : 0);
-  layerBwdLoop<T>(a, dXG.p, dHG, dHall.p, dhPre.p, 0, a.B);
-  gemmPacked<T>(N, I, G, dXG.p, G, static_cast<const T*>(a.wIh), 0, static_cast<T*>(a.dx), I);
+  Pool& pool = Pool::get();
+  const int t = a.B < 8 ? 1 : pool.plan(double(N) * G * (P + 8), a.B / 4);
+  const auto rs = ranges(a.B, t, 4);
+  pool.run(t, int(rs.size()), [&](int i) { layerBwdLoop<T>(a, dXG.p, dHG, dHall.p, dhPre.p, rs[i].first, rs[i].second); });
+  gemmPackedPar<T>(N, I, G, dXG.p, G, static_cast<const T*>(a.wIh), 0, nullptr, 0, static_cast<T*>(a.dx), I);
   if (a.dBih) colSum<T>(dXG.p, N, G, G, static_cast<T*>(a.dBih));
   if (a.dBhh) colSum<T>(dHG, N, G, G, static_cast<T*>(a.dBhh));
   gemmTN<T>(G, I, N, dXG.p, G, static_cast<const T*>(a.x), a.xLd, static_cast<T*>(a.dWih), I);
@@ -701,9 +751,10 @@ void gemmAny(bool transA, bool transB, int m, int n, int k, const void* a, int l
   if (transA) {
     Buf<T> at(size_t(m) * k);
     transposeA<T>(m, k, static_cast<const T*>(a), lda, at.p);
-    gemmPacked<T>(m, n, k, at.p, k, bp.p, beta, static_cast<T*>(c), ldc);
+    gemmPackedPar<T>(m, n, k, at.p, k, bp.p, beta, static_cast<T*>(c), ldc, static_cast<T*>(c), ldc);
   } else
-    gemmPacked<T>(m, n, k, static_cast<const T*>(a), lda, bp.p, beta, static_cast<T*>(c), ldc);
+    gemmPackedPar<T>(m, n, k, static_cast<const T*>(a), lda, bp.p, beta, static_cast<T*>(c), ldc,
+                     static_cast<T*>(c), ldc);
 }
 
 template <class T> void lce(const LceArgs& a) {
@@ -714,14 +765,23 @@ template <class T> void lce(const LceArgs& a) {
   {
     Buf<T> pw(packedElems<T>(C, I));
     packB<T>(true, C, I, w, I, pw.p);
-    gemmPackedI<T>(rows, C, I, x, I, pw.p, a.b ? 1 : 0, static_cast<const T*>(a.b), 0, z.p, C);
+    gemmPackedPar<T>(rows, C, I, x, I, pw.p, a.b ? 1 : 0, static_cast<const T*>(a.b), 0, z.p, C);
   }
-  ceRows<T>(rows, C, z.p, a.t, a.scale, a.loss, a.scale != nullptr);
+  {
+    Pool& pool = Pool::get();
+    const int t = pool.plan(double(rows) * C * 16, rows);
+    const auto rs = ranges(rows, t, 1);
+    pool.run(t, int(rs.size()), [&](int i) {
+      const auto [r0, r1] = rs[i];
+      ceRows<T>(r1 - r0, C, z.p + size_t(r0) * C, a.t + r0, a.scale ? a.scale + r0 : nullptr, a.loss + r0,
+                a.scale != nullptr);
+    });
+  }
   if (!a.scale) return;
   {
     Buf<T> px(packedElems<T>(I, C));
     packB<T>(false, I, C, w, I, px.p);
-    gemmPacked<T>(rows, I, C, z.p, C, px.p, 0, static_cast<T*>(a.dx), I);
+    gemmPackedPar<T>(rows, I, C, z.p, C, px.p, 0, nullptr, 0, static_cast<T*>(a.dx), I);
   }
   gemmTN<T>(C, I, rows, z.p, C, x, I, static_cast<T*>(a.dw), I);
   if (a.db) colSum<T>(z.p, rows, C, C, static_cast<T*>(a.db));

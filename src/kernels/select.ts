@@ -7,7 +7,7 @@
 // RNNKIT_THREADS=n at start-up); results are the same at any thread count.
 
 import { ArgumentError } from "../errors.js";
-import { loadNativeKernels, nativeFailure } from "./native/index.js";
+import { loadNativeKernels, nativeFailure, setNativeThreads } from "./native/index.js";
 import { tsKernels } from "./ts/index.js";
 import type { Kernels } from "./types.js";
 import { loadWasmKernels, loadWasmKernelsAsync, setWasmThreads, wasmThreadsReady } from "./wasm/index.js";
@@ -104,7 +104,8 @@ const MAX_THREADS = 1024;
 let threads = 1;
 
 /**
- * Sets how many threads the WebAssembly kernels may use, this one included (default 1). Large
+ * Sets how many threads the kernels may use, this one included (default 1). The native kernels run
+ * a pool of their own threads (started at once). For the WebAssembly kernels: large
  * products, packing and the time loops of layers with a batch of 8 or more are split over them
  * (worker_threads in Node, Web Workers in browsers, over a shared WebAssembly.Memory; a browser
  * page must be cross-origin isolated). The results are identical at every thread count. Workers
@@ -123,6 +124,7 @@ export function setThreads(n: number): void {
     );
   threads = n;
   setWasmThreads(n);
+  if (loadNativeKernels()) setNativeThreads(n);
 }
 
 /** The thread count setThreads set (the kernels may use fewer: see threadsReady). */
@@ -135,6 +137,7 @@ export function getThreads(): number {
  * wanted have ended, to the number of threads the kernels can use now.
  */
 export async function threadsReady(): Promise<number> {
+  if (active.name === "native") return threads; // the native pool starts its threads at once
   return wasmThreadsReady();
 }
 

@@ -11,6 +11,7 @@
 
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { loadAddon } from "../../src/kernels/native/addon.js";
 import { loadNativeKernels } from "../../src/kernels/native/index.js";
 import type { CellKind, F, Kernels, LayerRun, LayerSpec, LayerWeights } from "../../src/kernels/types.js";
 import { loadWasmKernels, wasmVariant } from "../../src/kernels/wasm/index.js";
@@ -72,7 +73,10 @@ const CASES: Case[] = [
 ];
 const KINDS: CellKind[] = ["rnn_tanh", "rnn_relu", "lstm", "gru"];
 
-/** One layer forward (saving) and backward on both implementations; `cmp` compares each result. */
+/**
+ * One layer forward (saving) and backward on two implementations (native and WASM, or native and
+ * native at another thread count); `cmp` compares each result.
+ */
 function bothLayers(
   g: Generator,
   dt: DT,
@@ -81,6 +85,8 @@ function bothLayers(
   reverse: boolean,
   bias: boolean,
   cmp: typeof same,
+  second: () => Kernels = () => wasm!,
+  first: () => Kernels = () => native!,
 ) {
   const P = kind === "lstm" ? cs.P : 0;
   const spec: LayerSpec = { kind, inputSize: cs.I, hiddenSize: cs.H, projSize: P };
@@ -122,8 +128,8 @@ function bothLayers(
     const r = mkRun();
     return { r, s: k.layerForward(spec, w, r)! };
   };
-  const a = run(native!);
-  const b = run(wasm!);
+  const a = run(first());
+  const b = run(second());
   cmp(a.r.out, b.r.out, `out ${at}`);
   cmp(a.r.hN, b.r.hN, `hN ${at}`);
   cmp(a.r.cN, b.r.cN, `cN ${at}`);
@@ -144,8 +150,8 @@ function bothLayers(
     dcNOff: 0,
   };
   // Both backward passes from the same saved buffers (the WASM forward's).
-  const ga = native!.layerBackward(spec, w, b.s, gin);
-  const gb = wasm!.layerBackward(spec, w, b.s, gin);
+  const ga = first().layerBackward(spec, w, b.s, gin);
+  const gb = second().layerBackward(spec, w, b.s, gin);
   for (const key of ["dx", "dh0", "dc0", "dWih", "dWhh", "dBih", "dBhh", "dWhr"] as const)
     cmp(ga[key], gb[key], `${key} ${at}`);
 }
@@ -238,5 +244,60 @@ describe("native kernels: the same bits as the WASM relaxed-SIMD kernels", { ski
             close(p.grads.db, q.grads.db, `db ${at}`);
           }
         }
+  });
+});
+
+describe("native kernels: the same bits at 1 and 2 threads", {
+  skip: native ? false : "native kernels not built",
+}, () => {
+  test("whole layers forward and backward, gemm, linearCrossEntropy, every phase split", () => {
+    const addon = loadAddon()!;
+    // Split threshold 0: every phase is split, even these small cases (each chunk ≥ 4 batch rows).
+    const at = (threads: number) => () => {
+      addon.setThreads(threads, threads === 1 ? 2 ** 22 : 0);
+      return native!;
+    };
+    const g = new Generator(14);
+    const before = addon.workerChunks();
+    try {
+      for (const dt of ["float32", "float64"] as const)
+        for (const kind of KINDS)
+          for (const cs of [
+            { H: 13, I: 9, P: 4, bs: [16, 16, 12, 9, 8] },
+            { H: 33, I: 17, P: 0, bs: [9, 8, 8, 7, 2] },
+          ])
+            bothLayers(g, dt, kind, cs, kind === "gru", true, same, at(1), at(2));
+      for (const dt of ["float32", "float64"] as const) {
+        const [m, n, k] = [77, 50, 33];
+        const a = arr(dt, g, m * k);
+        const b = arr(dt, g, n * k);
+        const c1 = arr(dt, g, m * n);
+        const c2 = c1.slice();
+        at(1)().gemm(false, true, m, n, k, a, 0, k, b, 0, k, 1, c1, 0, n);
+        at(2)().gemm(false, true, m, n, k, a, 0, k, b, 0, k, 1, c2, 0, n);
+        same(c2, c1, `gemm ${dt}`);
+        const [rows, I, C] = [40, 12, 70];
+        const x = arr(dt, g, rows * I);
+        const w = arr(dt, g, C * I);
+        const bias = arr(dt, g, C);
+        const t = Int32Array.from({ length: rows }, (_, r) => (r * 3) % C);
+        const scale = new Float64Array(rows).fill(0.5);
+        const go = (k: Kernels) => {
+          const loss = new Float64Array(rows);
+          const grads = { scale, dx: arr(dt, g, rows * I), dw: arr(dt, g, C * I), db: arr(dt, g, C) };
+          k.linearCrossEntropy(rows, I, C, x, w, bias, t, loss, grads);
+          return { loss, ...grads };
+        };
+        const p = go(at(1)());
+        const q = go(at(2)());
+        same(q.loss as unknown as F, p.loss as unknown as F, `loss ${dt}`);
+        same(q.dx, p.dx, `dx ${dt}`);
+        same(q.dw, p.dw, `dw ${dt}`);
+        same(q.db, p.db, `db ${dt}`);
+      }
+      assert.ok(addon.workerChunks() > before, "the second thread ran part of the work");
+    } finally {
+      addon.setThreads(1, 2 ** 22);
+    }
   });
 });

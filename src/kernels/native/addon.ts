@@ -6,6 +6,10 @@
 /** The addon's functions (native/src/addon.cc); arrays with element offsets, extents checked here. */
 export interface Addon {
   isa(): string;
+  /** Threads in all, this one included; minWorkPerThread: multiply-adds before a phase is split. */
+  setThreads(n: number, minWorkPerThread?: number): number;
+  /** Chunks of split phases the pool's workers ran (not the calling thread). */
+  workerChunks(): number;
   packedElems(f64: boolean, n: number, k: number): number;
   pack(
     f64: boolean,

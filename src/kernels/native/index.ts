@@ -14,6 +14,11 @@ export function loadNativeKernels(): Kernels | null {
   return loaded;
 }
 
+/** Threads the native kernels may use (this one included); the pool starts them at once. */
+export function setNativeThreads(n: number): void {
+  loadAddon()?.setThreads(n);
+}
+
 export function nativeFailure(): string {
   return addonFailure();
 }
