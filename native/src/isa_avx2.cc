@@ -9,7 +9,7 @@ namespace {
 
 struct VF {
   using reg = __m256;
-  static constexpr int L = 8, NR = 16;
+  static constexpr int L = 8, NR = 16, MR = 6;
   static reg load(const float* p) { return _mm256_loadu_ps(p); }
   static void store(float* p, reg v) { _mm256_storeu_ps(p, v); }
   static reg set1(float x) { return _mm256_set1_ps(x); }
@@ -49,7 +49,7 @@ struct VF {
 
 struct VD {
   using reg = __m256d;
-  static constexpr int L = 4, NR = 8;
+  static constexpr int L = 4, NR = 8, MR = 6;
   static reg load(const double* p) { return _mm256_loadu_pd(p); }
   static void store(double* p, reg v) { _mm256_storeu_pd(p, v); }
   static reg set1(double x) { return _mm256_set1_pd(x); }

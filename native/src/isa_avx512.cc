@@ -10,7 +10,7 @@ namespace {
 
 struct VF {
   using reg = __m512;
-  static constexpr int L = 16, NR = 32;
+  static constexpr int L = 16, NR = 32, MR = 8;
   static reg load(const float* p) { return _mm512_loadu_ps(p); }
   static void store(float* p, reg v) { _mm512_storeu_ps(p, v); }
   static reg set1(float x) { return _mm512_set1_ps(x); }
@@ -49,7 +49,7 @@ struct VF {
 
 struct VD {
   using reg = __m512d;
-  static constexpr int L = 8, NR = 16;
+  static constexpr int L = 8, NR = 16, MR = 8;
   static reg load(const double* p) { return _mm512_loadu_pd(p); }
   static void store(double* p, reg v) { _mm512_storeu_pd(p, v); }
   static reg set1(double x) { return _mm512_set1_pd(x); }

@@ -12,7 +12,7 @@ template <class T, int N> struct Lanes {
 
 struct VF {
   using reg = Lanes<float, 4>;
-  static constexpr int L = 4, NR = 8;
+  static constexpr int L = 4, NR = 8, MR = 6;
   template <class Fn> static reg each(Fn fn) {
     reg r;
     for (int i = 0; i < L; i++) r.v[i] = fn(i);
@@ -66,7 +66,7 @@ struct VF {
 
 struct VD {
   using reg = Lanes<double, 2>;
-  static constexpr int L = 2, NR = 4;
+  static constexpr int L = 2, NR = 4, MR = 6;
   template <class Fn> static reg each(Fn fn) {
     reg r;
     for (int i = 0; i < L; i++) r.v[i] = fn(i);

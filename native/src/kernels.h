@@ -137,7 +137,9 @@ template <class T> void transposeA(int m, int k, const T* a, int lda, T* dst) {
 // Packed products. C[m, n] = init + A[m, k]·op(B), init: β = 0 → 0; β = 1 → ci[i·ldi + j] (C
 // itself: ci = c, ldi = ldc; a bias row: ldi = 0). One FMA chain per element, k in order.
 
-constexpr int MR = 6;  // rows per register tile: 6 × 2 vectors = 12 accumulators (+ 2 loads + 1 broadcast)
+// Rows per register tile (V::MR): 6 × 2 vectors = 12 accumulators (+ 2 loads + 1 broadcast) of
+// AVX2's 16 registers; 8 × 2 = 16 of AVX-512's 32 (a batch of 8 then reads each panel once a step).
+template <class T> constexpr int MRof() { return VecOf<T>::V::MR; }
 
 template <class T, int R>
 inline void tileR(int k, const T* a, size_t lda, const T* bp, T* c, size_t ldc, int w, int beta, const T* ci,
@@ -222,6 +224,7 @@ void gemmPackedI(int m, int n, int k, const T* a, int lda, const T* bp, int beta
   }
   // Blocks of rows whose A rows stay in L2 while every panel passes over them; each panel (k × NR)
   // stays in L1 for all the block's tiles.
+  constexpr int MR = MRof<T>();
   int mc = int((256 * 1024) / std::max<size_t>(1, size_t(k) * sizeof(T)));
   mc = std::max(MR, mc - mc % MR);
   for (int i0 = 0; i0 < m; i0 += mc) {
@@ -238,6 +241,8 @@ void gemmPackedI(int m, int n, int k, const T* a, int lda, const T* bp, int beta
       T* cc = c + size_t(i) * ldc + j0;
       const T* cii = ci + size_t(i) * ldi + j0;
       switch (i1 - i) {
+        case 7: tileR<T, 7>(k, ai, lda, b, cc, ldc, w, beta, cii, ldi); break;
+        case 6: tileR<T, 6>(k, ai, lda, b, cc, ldc, w, beta, cii, ldi); break;
         case 5: tileR<T, 5>(k, ai, lda, b, cc, ldc, w, beta, cii, ldi); break;
         case 4: tileR<T, 4>(k, ai, lda, b, cc, ldc, w, beta, cii, ldi); break;
         case 3: tileR<T, 3>(k, ai, lda, b, cc, ldc, w, beta, cii, ldi); break;
@@ -258,6 +263,7 @@ inline void gemmPacked(int m, int n, int k, const T* a, int lda, const T* bp, in
 template <class T>
 void gemmPackedPar(int m, int n, int k, const T* a, int lda, const T* bp, int beta, const T* ci, int ldi, T* c,
                    int ldc) {
+  constexpr int MR = MRof<T>();
   Pool& pool = Pool::get();
   const int t = pool.plan(double(m) * n * k, (m + MR - 1) / MR);
   if (t <= 1) return gemmPackedI<T>(m, n, k, a, lda, bp, beta, ci, ldi, c, ldc);
