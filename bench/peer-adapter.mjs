@@ -3,9 +3,10 @@
 // run from the workload's cache folder. Loads the weights and input, times whole forwards (or train
 // steps: forward, loss = sum(y²), BPTT, plain SGD) and prints one JSON line on stdout; everything
 // else goes to stderr. rnnkit runs from its TypeScript sources through tsx (no build needed), with
-// the kernels rnnkit picks by itself (WebAssembly SIMD; relaxed SIMD where the engine has it: in
-// Node 20 that needs V8's --experimental-wasm-relaxed-simd, set below before anything compiles).
-// RNNKIT_KERNELS=ts|wasm and RNNKIT_WASM=simd force a choice, as in the library. The job's
+// the kernels rnnkit picks by itself (native where the addon is built, else WebAssembly SIMD;
+// relaxed SIMD where the engine has it: in Node 20 that needs V8's --experimental-wasm-relaxed-simd,
+// set below before anything compiles). RNNKIT_KERNELS=ts|wasm|native and RNNKIT_WASM=simd force a
+// choice, as in the library (the harness passes its environment on). The job's
 // `threads` goes to rnnkit's setThreads; the line reports the threads the kernels could use.
 
 import { readFileSync, writeFileSync } from "node:fs";
@@ -166,6 +167,7 @@ async function main() {
         const d = p.data;
         const g = p.grad.data;
         for (let i = 0; i < d.length; i++) d[i] -= lr * g[i];
+        p.bumpVersion(); // written in place: the kernels drop what they packed from it
       }
     };
     const times = timeReps(job, step);

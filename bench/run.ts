@@ -1,6 +1,7 @@
-// npm run bench: rnnkit's own workloads at 1 and 2 threads, then (where ../shared/bench-peers
-// exists) the side-by-side table beside PyTorch, ONNX Runtime and TensorFlow.js from the shared
-// harness, at 1 thread and at 2.
+// npm run bench: rnnkit's own workloads at 1 and 2 threads on each kernel implementation (native,
+// WASM), then (where ../shared/bench-peers exists) two side-by-side tables from the shared harness,
+// at 1 thread and at 2: the Node table (rnnkit's native kernels beside PyTorch and ONNX Runtime for
+// Node) and the browser-engine table (rnnkit's WASM kernels beside onnxruntime-web and tfjs-wasm).
 //
 //   npm run bench                          own workloads, then every peer at 1 and 2 threads (~10 min)
 //   npm run bench -- --no-peers            own workloads only
@@ -10,7 +11,7 @@
 // at 2 (setThreads; the results are identical), packed vs padded sequences of uneven lengths (a
 // packed batch costs its real rows), and the streaming cost of one LSTMCell step; RSS after each
 // workload (the largest so far). Median and spread of timed reps after warm-up; machine and kernels
-// named. The kernels are rnnkit's default (WebAssembly SIMD); RNNKIT_KERNELS=ts forces the reference.
+// named. RNNKIT_KERNELS=ts|wasm|native runs one implementation only (and both tables with it).
 
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -27,6 +28,7 @@ import {
   type Tensor,
   threadsReady,
 } from "../src/index.js";
+import { availableKernels, useKernels } from "../src/kernels/select.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
@@ -124,6 +126,7 @@ async function ownWorkloads(): Promise<void> {
           const d = p.data;
           const g = p.grad!.data;
           for (let i = 0; i < d.length; i++) d[i]! -= 1e-4 * g[i]!;
+          p.bumpVersion(); // written in place: the kernels drop what they packed from it
         }
       };
     }
@@ -176,19 +179,57 @@ async function ownWorkloads(): Promise<void> {
   );
 }
 
-if (!peersOnly) await ownWorkloads();
+const forcedKernels = process.env.RNNKIT_KERNELS;
+if (!peersOnly) {
+  // Each fast implementation in turn (the reference too, when forced).
+  const impls = forcedKernels
+    ? [kernels()]
+    : availableKernels()
+        .filter((k) => k.name !== "ts")
+        .reverse();
+  for (const k of impls) {
+    useKernels(k);
+    await ownWorkloads();
+    console.log("");
+  }
+}
 
 const harness = join(root, "..", "shared", "bench-peers", "run");
 if (!noPeers) {
   if (existsSync(harness)) {
-    // At 1 thread and at 2, unless --threads says which.
-    const runs = harnessArgs.includes("--threads")
-      ? [harnessArgs]
-      : THREADS.map((t) => ["--threads", String(t), ...harnessArgs]);
-    for (const extra of runs) {
-      console.log(`\nside by side: ${harness} --project ${root} ${extra.join(" ")}`);
-      const r = spawnSync(harness, ["--project", root, ...extra], { stdio: "inherit" });
-      if (r.status !== 0) process.exitCode = r.status ?? 1;
-    }
+    // At 1 thread and at 2, unless --threads says which; the Node table with the native kernels,
+    // the browser-engine one with WASM (unless --only or RNNKIT_KERNELS says otherwise).
+    const native = availableKernels().some((k) => k.name === "native");
+    const tables = harnessArgs.includes("--only")
+      ? [{ name: "", only: [] as string[], kernels: forcedKernels }]
+      : [
+          ...(native || forcedKernels
+            ? [
+                {
+                  name: "Node",
+                  only: ["--only", "torch,ort-node,rnnkit"],
+                  kernels: forcedKernels ?? "native",
+                },
+              ]
+            : []),
+          {
+            name: "browser engines",
+            only: ["--only", "ort-web,tfjs-wasm,rnnkit"],
+            kernels: forcedKernels ?? "wasm",
+          },
+        ];
+    const threadRuns = harnessArgs.includes("--threads")
+      ? [[]]
+      : THREADS.map((t) => ["--threads", String(t)]);
+    for (const table of tables)
+      for (const threads of threadRuns) {
+        const extra = [...table.only, ...threads, ...harnessArgs];
+        const env = { ...process.env, ...(table.kernels ? { RNNKIT_KERNELS: table.kernels } : {}) };
+        console.log(
+          `\nside by side${table.name ? `, ${table.name} (rnnkit on RNNKIT_KERNELS=${table.kernels})` : ""}: ${harness} --project ${root} ${extra.join(" ")}`,
+        );
+        const r = spawnSync(harness, ["--project", root, ...extra], { stdio: "inherit", env });
+        if (r.status !== 0) process.exitCode = r.status ?? 1;
+      }
   } else console.log(`\n(no ${harness}: side-by-side table skipped)`);
 }

@@ -25,6 +25,9 @@ await build({
   target: "node20",
   packages: "external",
   logLevel: "warning",
+  // import.meta.url (the native addon's and the thread workers' paths) is this file's URL.
+  define: { "import.meta.url": "__rnnkitModuleUrl" },
+  banner: { js: 'const __rnnkitModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
 });
 
 const types = join(root, "dist", "src");

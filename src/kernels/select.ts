@@ -1,11 +1,13 @@
 // Which kernel implementation runs (kernels layer). One is active at a time, chosen at start-up:
-// the WebAssembly SIMD kernels where the engine has WebAssembly SIMD, the TypeScript reference
-// otherwise. In Node, RNNKIT_KERNELS=ts|wasm forces one (wasm fails loudly where it cannot run);
+// in Node the native kernels where the addon was built, else the WebAssembly SIMD kernels where the
+// engine has WebAssembly SIMD, else the TypeScript reference. In Node, RNNKIT_KERNELS=ts|wasm|native
+// forces one (wasm and native fail loudly where they cannot run);
 // tests and benchmarks switch with useKernels(). No caller knows which is running.
 // setThreads(n) lets the WASM kernels split large work over n threads (1 by default; in Node,
 // RNNKIT_THREADS=n at start-up); results are the same at any thread count.
 
 import { ArgumentError } from "../errors.js";
+import { loadNativeKernels, nativeFailure, setNativeThreads } from "./native/index.js";
 import { tsKernels } from "./ts/index.js";
 import type { Kernels } from "./types.js";
 import {
@@ -22,11 +24,11 @@ let wasm: Kernels | null = null;
 /** Why the synchronous load failed (a browser's main thread refuses it): initKernels() retries. */
 let syncFailure: unknown = null;
 
-function forced(): "ts" | "wasm" | undefined {
+function forced(): "ts" | "wasm" | "native" | undefined {
   const want = envVar("RNNKIT_KERNELS");
   if (want === undefined || want === "") return undefined;
-  if (want !== "ts" && want !== "wasm")
-    throw new Error(`rnnkit: RNNKIT_KERNELS must be "ts" or "wasm", got ${JSON.stringify(want)}`);
+  if (want !== "ts" && want !== "wasm" && want !== "native")
+    throw new Error(`rnnkit: RNNKIT_KERNELS must be "ts", "wasm" or "native", got ${JSON.stringify(want)}`);
   return want;
 }
 
@@ -46,6 +48,15 @@ function tryWasm(): Kernels | null {
 function initial(): Kernels {
   const want = forced();
   if (want === "ts") return tsKernels;
+  const native = want === "native" || want === undefined ? loadNativeKernels() : null;
+  if (want === "native") {
+    if (!native)
+      throw new Error(
+        `rnnkit: RNNKIT_KERNELS=native, but the native kernels cannot run here: ${nativeFailure()}`,
+      );
+    return native;
+  }
+  if (native) return native;
   const k = tryWasm();
   if (want === "wasm" && !k)
     throw new Error(
@@ -83,10 +94,11 @@ export function kernelBuild(): Kernels["name"] | "wasm-relaxed-simd" {
   return wasmVariant() === "relaxed-simd" ? "wasm-relaxed-simd" : "wasm-simd";
 }
 
-/** Every implementation that can run here (the reference first). */
+/** Every implementation that can run here (the reference first, then WASM, then native). */
 export function availableKernels(): readonly Kernels[] {
   const w = tryWasm();
-  return w ? [tsKernels, w] : [tsKernels];
+  const n = loadNativeKernels();
+  return [tsKernels, ...(w ? [w] : []), ...(n ? [n] : [])];
 }
 
 /**
@@ -98,7 +110,7 @@ export async function initKernels(): Promise<Kernels> {
   tryWasm();
   if (!wasm && syncFailure) {
     wasm = await loadWasmKernelsAsync();
-    if (wasm && !chosenByUser && forced() !== "ts") active = wasm;
+    if (wasm && !chosenByUser && forced() === undefined && active === tsKernels) active = wasm;
   }
   return active;
 }
@@ -111,7 +123,8 @@ const MAX_THREADS = 1024;
 let threads = 1;
 
 /**
- * Sets how many threads the WebAssembly kernels may use, this one included (default 1). Large
+ * Sets how many threads the kernels may use, this one included (default 1). The native kernels run
+ * a pool of their own threads (started at once). For the WebAssembly kernels: large
  * products, packing and the time loops of layers with a batch of 8 or more are split over them
  * (worker_threads in Node, Web Workers in browsers, over a shared WebAssembly.Memory; a browser
  * page must be cross-origin isolated). The results are identical at every thread count. Workers
@@ -130,6 +143,7 @@ export function setThreads(n: number): void {
     );
   threads = n;
   setWasmThreads(n);
+  if (loadNativeKernels()) setNativeThreads(n);
 }
 
 /** The thread count setThreads set (the kernels may use fewer: see threadsReady). */
@@ -142,6 +156,7 @@ export function getThreads(): number {
  * wanted have ended, to the number of threads the kernels can use now.
  */
 export async function threadsReady(): Promise<number> {
+  if (active.name === "native") return threads; // the native pool starts its threads at once
   return wasmThreadsReady();
 }
 

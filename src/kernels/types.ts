@@ -1,7 +1,10 @@
 // The kernel contract: plain functions over Float32Array / Float64Array with explicit sizes, offsets
-// and leading dimensions (BLAS-style). Kernels know nothing of tensors, modules or files, allocate
-// nothing, and write only into the arrays they are handed. Every implementation (the TypeScript
-// reference in ts/, WebAssembly SIMD in wasm/) satisfies this one interface.
+// and leading dimensions (BLAS-style). Kernels know nothing of tensors, modules or files and write
+// only into the arrays they are handed (and the results they return). The unit is one
+// layer-direction over packed rows, forward and backward through time; besides it, the fused
+// linear + cross entropy and a GEMM for the rest. A cell is a layer with T = 1. Every
+// implementation (the TypeScript reference in ts/, WebAssembly SIMD in wasm/, native code in
+// native/) satisfies this one interface.
 
 export type F = Float32Array | Float64Array;
 
@@ -28,127 +31,8 @@ export type Gemm = (
   ldc: number,
 ) => void;
 
-/**
- * One Elman step on `rows` rows: h[r, j] = act(xg[r, j] + hg[r, j]), act = tanh or relu.
- * xg: input projection with both biases folded in, row stride H; hg: h_{t-1}·W_hhᵀ, row stride H;
- * h: the new state, row stride H.
- */
-export type RnnCell = (
-  rows: number,
-  H: number,
-  relu: boolean,
-  xg: F,
-  xgOff: number,
-  hg: F,
-  hgOff: number,
-  h: F,
-  hOff: number,
-) => void;
-
-/**
- * One LSTM step (RNN.cpp LSTMCell), gate blocks i, f, g, o of H columns each, row stride 4H:
- * gates = xg + hg; i, f, o = σ(·), g = tanh(·); c ← f ⊙ c + i ⊙ g; hOut = o ⊙ tanh(c).
- * The activated gates are written back into xg (what BPTT needs); c is updated in place (row
- * stride H); hOut (row stride H) is h itself, or the input of the projection W_hr when proj_size > 0.
- */
-export type LstmCell = (
-  rows: number,
-  H: number,
-  xg: F,
-  xgOff: number,
-  hg: F,
-  hgOff: number,
-  c: F,
-  cOff: number,
-  hOut: F,
-  hOutOff: number,
-) => void;
-
-/**
- * One GRU step (RNN.cpp GRUCell), gate blocks r, z, n of H columns each, row stride 3H:
- * gh = hg + b_hh; r = σ(xg_r + gh_r); z = σ(xg_z + gh_z); n = tanh(xg_n + r ⊙ gh_n);
- * h ← (h − n) ⊙ z + n. xg holds x·W_ihᵀ + b_ih (b_hh is not folded in: b_hn must stay inside r ⊙ (…)).
- * Writes r, z, n back into xg and gh_n into hg's n block (what BPTT needs); h is updated in place.
- * bHh may be null (bias=False).
- */
-export type GruCell = (
-  rows: number,
-  H: number,
-  xg: F,
-  xgOff: number,
-  hg: F,
-  hgOff: number,
-  bHh: F | null,
-  bHhOff: number,
-  h: F,
-  hOff: number,
-) => void;
-
-/**
- * Backward of one Elman step: dG[r, j] = dh[r, j] · act'(·), written from the step's output
- * h (tanh: 1 − h², relu: h > 0). Row strides: h hLd, dh H, dG H.
- */
-export type RnnCellBackward = (
-  rows: number,
-  H: number,
-  relu: boolean,
-  h: F,
-  hOff: number,
-  hLd: number,
-  dh: F,
-  dhOff: number,
-  dG: F,
-  dGOff: number,
-) => void;
-
-/**
- * Backward of one LSTM step. gates: the activated i, f, g, o the forward saved (row stride 4H);
- * c, cPrev: c_t and c_{t−1} (row stride H); dh: the gradient of hOut = o ⊙ tanh(c_t); dc: in, the
- * gradient reaching c_t from later steps, out, the gradient of c_{t−1}. Writes the gradient of the
- * pre-activation gates into dG (row stride 4H).
- */
-export type LstmCellBackward = (
-  rows: number,
-  H: number,
-  gates: F,
-  gatesOff: number,
-  c: F,
-  cOff: number,
-  cPrev: F,
-  cPrevOff: number,
-  dh: F,
-  dhOff: number,
-  dc: F,
-  dcOff: number,
-  dG: F,
-  dGOff: number,
-) => void;
-
-/**
- * Backward of one GRU step. gates: the r, z, n the forward saved (row stride 3H); ghn: W_hn h + b_hn
- * (row stride H); hPrev: h_{t−1} (row stride P = H). dh: in, the gradient of h_t; out, its direct
- * part z ⊙ dh of the gradient of h_{t−1} (the caller adds dHG·W_hh). Writes the gradients of the
- * input-side pre-activations (dXG) and of the hidden-side ones (dHG, where the n block is r ⊙ dn).
- */
-export type GruCellBackward = (
-  rows: number,
-  H: number,
-  gates: F,
-  gatesOff: number,
-  ghn: F,
-  ghnOff: number,
-  hPrev: F,
-  hPrevOff: number,
-  dh: F,
-  dhOff: number,
-  dXG: F,
-  dXGOff: number,
-  dHG: F,
-  dHGOff: number,
-) => void;
-
 // ---------------------------------------------------------------------------------------------
-// One layer-direction (kernels/layer.ts runs it; an implementation may run it whole, see Kernels)
+// One layer-direction: the unit of the contract (Kernels.layerForward / layerBackward)
 
 export type CellKind = "rnn_tanh" | "rnn_relu" | "lstm" | "gru";
 
@@ -168,6 +52,12 @@ export interface LayerWeights {
   readonly bIh: F | null;
   readonly bHh: F | null;
   readonly wHr: F | null;
+  /**
+   * The weights' version (the sum of their tensors' version counters): the same arrays at the same
+   * version hold the same numbers, so an implementation may keep them packed between calls (see
+   * WeightCache in layer.ts). Absent: the arrays may have changed since any earlier call.
+   */
+  readonly version?: number;
 }
 
 export interface LayerRun {
@@ -192,7 +82,7 @@ export interface LayerRun {
   readonly hNOff: number;
   readonly cN: F | null;
   readonly cNOff: number;
-  /** Keep what BPTT needs (runLayer then returns it). */
+  /** Keep what BPTT needs (layerForward then returns it). */
   readonly save?: boolean;
 }
 
@@ -273,28 +163,20 @@ export interface LayerGrads {
 }
 
 export interface Kernels {
-  readonly name: "ts" | "wasm-simd";
+  readonly name: "ts" | "wasm-simd" | "native";
   /** What exactly runs, for benchmarks and reports (e.g. "relaxed-simd (FMA)"). */
   readonly detail: string;
   readonly gemm: Gemm;
-  readonly rnnCell: RnnCell;
-  readonly lstmCell: LstmCell;
-  readonly gruCell: GruCell;
-  readonly rnnCellBackward: RnnCellBackward;
-  readonly lstmCellBackward: LstmCellBackward;
-  readonly gruCellBackward: GruCellBackward;
   readonly linearCrossEntropy: LinearCrossEntropy;
   /**
-   * Optional whole-layer fast paths: exactly runLayer / runLayerBackward (kernels/layer.ts), same
-   * arguments, same results and saved buffers, with the time loop run inside the implementation
-   * (the WASM kernels copy a layer's operands into their memory once instead of once per step).
-   * runLayer and runLayerBackward dispatch to them when present.
+   * One layer-direction forward (RNN.cpp's FullLayer / PackedLayer / ReversedPackedLayer): writes
+   * out, hN, cN; returns what BPTT needs when run.save, else null. ts/layer.ts is the definition.
    */
-  readonly layerForward?: (spec: LayerSpec, w: LayerWeights, run: LayerRun) => LayerSaved | null;
-  readonly layerBackward?: (
-    spec: LayerSpec,
-    w: LayerWeights,
-    saved: LayerSaved,
-    g: LayerGradIn,
-  ) => LayerGrads;
+  readonly layerForward: (spec: LayerSpec, w: LayerWeights, run: LayerRun) => LayerSaved | null;
+  /**
+   * BPTT through one layer-direction from what any implementation's layerForward saved (the
+   * buffers' layout is part of the contract, so one implementation's backward takes another's
+   * forward).
+   */
+  readonly layerBackward: (spec: LayerSpec, w: LayerWeights, saved: LayerSaved, g: LayerGradIn) => LayerGrads;
 }

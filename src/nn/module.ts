@@ -93,7 +93,10 @@ export abstract class Module {
       throw new Error(`Error(s) in loading stateDict for ${this.typeName}:\n\t${problems.join("\n\t")}`);
     for (const [key, p] of own) {
       const src = stateDict[key];
-      if (src) p.data.set(src.data);
+      if (src) {
+        p.data.set(src.data);
+        p.bumpVersion();
+      }
     }
     return { missingKeys, unexpectedKeys };
   }

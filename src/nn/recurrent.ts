@@ -1,16 +1,9 @@
-// One recurrent layer, both directions, as one node on the tape (nn layer): the forward runs
-// kernels/layer.ts per direction, writing each direction's columns of the layer output directly;
+// One recurrent layer, both directions, as one node on the tape (nn layer): the forward runs the
+// active kernels' layerForward per direction, writing each direction's columns of the layer output directly;
 // when a gradient is wanted it keeps what BPTT needs and records one backward that runs
-// runLayerBackward per direction. The sequence modules stack these; the cells are one step of it.
+// layerBackward per direction. The sequence modules stack these; the cells are one step of it.
 
-import {
-  type LayerSaved,
-  type LayerSpec,
-  type LayerWeights,
-  outputSize,
-  runLayer,
-  runLayerBackward,
-} from "../kernels/layer.js";
+import { type LayerSaved, type LayerSpec, type LayerWeights, outputSize } from "../kernels/layer.js";
 import { kernels } from "../kernels/select.js";
 import type { F } from "../kernels/types.js";
 import { allocArray, needsGrad, record, Tensor } from "../tensor/index.js";
@@ -70,7 +63,7 @@ export function recurrentLayer(call: RecurrentLayerCall): [Tensor, Tensor, Tenso
   const hN = allocArray(dtype, D * B * P) as F;
   const cN = isLstm ? (allocArray(dtype, D * B * H) as F) : null;
   const saved: (LayerSaved | null)[] = raw.map((w, d) =>
-    runLayer(k, spec, w, {
+    k.layerForward(spec, w, {
       x: x.data as F,
       xOff: 0,
       xLd: spec.inputSize,
@@ -100,7 +93,7 @@ export function recurrentLayer(call: RecurrentLayerCall): [Tensor, Tensor, Tenso
     const dc0 = isLstm ? (allocArray(dtype, D * B * H) as F) : null;
     const dWeights: (Tensor | null)[] = [];
     for (const [d, w] of raw.entries()) {
-      const g = runLayerBackward(k, spec, w, saved[d]!, {
+      const g = k.layerBackward(spec, w, saved[d]!, {
         x: x.data as F,
         xOff: 0,
         xLd: spec.inputSize,
@@ -143,5 +136,7 @@ function rawWeights(p: DirectionParams): LayerWeights {
     bIh: (p.bIh?.data as F | undefined) ?? null,
     bHh: (p.bHh?.data as F | undefined) ?? null,
     wHr: (p.wHr?.data as F | undefined) ?? null,
+    version:
+      p.wIh.version + p.wHh.version + (p.bIh?.version ?? 0) + (p.bHh?.version ?? 0) + (p.wHr?.version ?? 0),
   };
 }

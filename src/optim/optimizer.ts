@@ -365,7 +365,10 @@ export abstract class Optimizer<
   step<L = undefined>(closure?: () => L): L | undefined {
     const loss = closure ? closure() : undefined;
     this.stepCount += 1;
-    for (const group of this.paramGroups) this.updateGroup(group);
+    for (const group of this.paramGroups) {
+      for (const p of group.params) if (p.grad !== null) p.bumpVersion(); // about to change in place
+      this.updateGroup(group);
+    }
     return loss;
   }
 

@@ -8,6 +8,13 @@ import { backward } from "./grad.js";
 import * as ops from "./ops.js";
 import { numel, type Shape } from "./shape.js";
 
+/**
+ * Version counters of data arrays (PyTorch's `_version`), kept per array so that every Tensor over
+ * one array (detach, reshape) shares its counter. Bumped by every in-place update rnnkit makes
+ * (optimizer steps, loadStateDict); kernels keep packed copies of weights until it changes.
+ */
+const versions = new WeakMap<TypedArray, number>();
+
 /** A nested array of numbers, as `Tensor.toArray()` returns and `tensor()` accepts. */
 export type NestedArray = number | NestedArray[];
 
@@ -101,6 +108,20 @@ export class Tensor {
       );
     this.requiresGrad = requiresGrad;
     return this;
+  }
+
+  /**
+   * How many in-place updates `data` has had (PyTorch's `_version`; shared by tensors over the same
+   * data). Optimizer steps and loadStateDict bump it; after writing into `data` yourself, call
+   * bumpVersion(), or the kernels may keep using weights packed before the write.
+   */
+  get version(): number {
+    return versions.get(this.data) ?? 0;
+  }
+
+  /** Records an in-place change of `data` (see version). */
+  bumpVersion(): void {
+    versions.set(this.data, (versions.get(this.data) ?? 0) + 1);
   }
 
   /** The same data, cut from the graph (shares memory, as PyTorch's detach does). */

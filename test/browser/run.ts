@@ -21,8 +21,8 @@ if (!chromiumPresent()) {
   process.exit(0);
 }
 
-const run = (cmd: string, args: string[]) => {
-  const r = spawnSync(cmd, args, { cwd: ROOT, stdio: "inherit" });
+const run = (cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env) => {
+  const r = spawnSync(cmd, args, { cwd: ROOT, stdio: "inherit", env });
   if (r.status !== 0) process.exit(r.status ?? 1);
 };
 
@@ -31,13 +31,18 @@ const specs = readdirSync(HERE)
   .filter((f) => f.endsWith(".spec.ts"))
   .sort()
   .map((f) => join("test", "browser", f));
-// Relaxed SIMD in Node too, so that Node runs the same WASM build as Chromium (bit-identity checks).
-run(process.execPath, [
-  "--experimental-wasm-relaxed-simd",
-  "--import",
-  "tsx",
-  "--test",
-  "--test-concurrency=1",
-  "--test-reporter=spec",
-  ...specs,
-]);
+// Relaxed SIMD in Node too, and the WASM kernels rather than the native ones (Node's default where
+// built), so that Node runs the same build as Chromium (bit-identity checks).
+run(
+  process.execPath,
+  [
+    "--experimental-wasm-relaxed-simd",
+    "--import",
+    "tsx",
+    "--test",
+    "--test-concurrency=1",
+    "--test-reporter=spec",
+    ...specs,
+  ],
+  { ...process.env, RNNKIT_KERNELS: "wasm" },
+);

@@ -36,11 +36,15 @@ export function assertGradcheck(
     assert.ok(analytic, `input ${n}: no gradient reached it`);
     for (let i = 0; i < x.data.length; i++) {
       const v = x.data[i]!;
+      // Written in place: bumpVersion() so that kernels drop weights they packed from x.
       x.data[i] = v + eps;
+      x.bumpVersion();
       const plus = f().item();
       x.data[i] = v - eps;
+      x.bumpVersion();
       const minus = f().item();
       x.data[i] = v;
+      x.bumpVersion();
       const numeric = (plus - minus) / (2 * eps);
       const a = analytic.data[i]!;
       assert.ok(

@@ -13,7 +13,6 @@ import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { ArgumentError } from "../../src/errors.js";
-import { runLayer, runLayerBackward } from "../../src/kernels/layer.js";
 import { getThreads, setThreads, threadsReady } from "../../src/kernels/select.js";
 import type {
   CellKind,
@@ -237,7 +236,7 @@ describe("threads: identical results at 1 and 2 threads", {
                 cNOff: 0,
                 save: true,
               };
-              const saved = runLayer(k, spec, w, run)!;
+              const saved = k.layerForward(spec, w, run)!;
               const gin: LayerGradIn = {
                 x,
                 xOff: 0,
@@ -252,7 +251,7 @@ describe("threads: identical results at 1 and 2 threads", {
                 dcN: kind === "lstm" ? dcN : null,
                 dcNOff: 0,
               };
-              return { run, saved, grads: runLayerBackward(k, spec, w, saved, gin) };
+              return { run, saved, grads: k.layerBackward(spec, w, saved, gin) };
             });
             same(r1.run.out, r2.run.out, `out ${at}`);
             same(r1.run.hN, r2.run.hN, `hN ${at}`);
@@ -282,7 +281,7 @@ describe("threads: identical results at 1 and 2 threads", {
       const x = arr("float32", g, N * 128);
       const runLstm = () => {
         const out = new Float32Array(N * 128);
-        runLayer(k, spec, w, {
+        k.layerForward(spec, w, {
           x,
           xOff: 0,
           xLd: 128,

@@ -1,15 +1,128 @@
 // Reference per-step gate kernels (kernels layer), written from RNN.cpp's cells: SimpleCell,
-// LSTMCell, GRUCell. Activations in float64 (Math.exp / Math.tanh), rounded once on store for
+// LSTMCell, GRUCell. The building blocks of ts/layer.ts (not part of the contract: the other
+// implementations run their own inside their layers, asm/kernels.ts rnnCell etc.). Activations in float64 (Math.exp / Math.tanh), rounded once on store for
 // float32. 1 / (1 + e^(−x)) cannot produce NaN in float64: e^(−x) overflows to +∞ and gives 0.
 
-import type {
-  GruCell,
-  GruCellBackward,
-  LstmCell,
-  LstmCellBackward,
-  RnnCell,
-  RnnCellBackward,
-} from "../types.js";
+import type { F } from "../types.js";
+
+/**
+ * One Elman step on `rows` rows: h[r, j] = act(xg[r, j] + hg[r, j]), act = tanh or relu.
+ * xg: input projection with both biases folded in, row stride H; hg: h_{t-1}·W_hhᵀ, row stride H;
+ * h: the new state, row stride H.
+ */
+export type RnnCell = (
+  rows: number,
+  H: number,
+  relu: boolean,
+  xg: F,
+  xgOff: number,
+  hg: F,
+  hgOff: number,
+  h: F,
+  hOff: number,
+) => void;
+
+/**
+ * One LSTM step (RNN.cpp LSTMCell), gate blocks i, f, g, o of H columns each, row stride 4H:
+ * gates = xg + hg; i, f, o = σ(·), g = tanh(·); c ← f ⊙ c + i ⊙ g; hOut = o ⊙ tanh(c).
+ * The activated gates are written back into xg (what BPTT needs); c is updated in place (row
+ * stride H); hOut (row stride H) is h itself, or the input of the projection W_hr when proj_size > 0.
+ */
+export type LstmCell = (
+  rows: number,
+  H: number,
+  xg: F,
+  xgOff: number,
+  hg: F,
+  hgOff: number,
+  c: F,
+  cOff: number,
+  hOut: F,
+  hOutOff: number,
+) => void;
+
+/**
+ * One GRU step (RNN.cpp GRUCell), gate blocks r, z, n of H columns each, row stride 3H:
+ * gh = hg + b_hh; r = σ(xg_r + gh_r); z = σ(xg_z + gh_z); n = tanh(xg_n + r ⊙ gh_n);
+ * h ← (h − n) ⊙ z + n. xg holds x·W_ihᵀ + b_ih (b_hh is not folded in: b_hn must stay inside r ⊙ (…)).
+ * Writes r, z, n back into xg and gh_n into hg's n block (what BPTT needs); h is updated in place.
+ * bHh may be null (bias=False).
+ */
+export type GruCell = (
+  rows: number,
+  H: number,
+  xg: F,
+  xgOff: number,
+  hg: F,
+  hgOff: number,
+  bHh: F | null,
+  bHhOff: number,
+  h: F,
+  hOff: number,
+) => void;
+
+/**
+ * Backward of one Elman step: dG[r, j] = dh[r, j] · act'(·), written from the step's output
+ * h (tanh: 1 − h², relu: h > 0). Row strides: h hLd, dh H, dG H.
+ */
+export type RnnCellBackward = (
+  rows: number,
+  H: number,
+  relu: boolean,
+  h: F,
+  hOff: number,
+  hLd: number,
+  dh: F,
+  dhOff: number,
+  dG: F,
+  dGOff: number,
+) => void;
+
+/**
+ * Backward of one LSTM step. gates: the activated i, f, g, o the forward saved (row stride 4H);
+ * c, cPrev: c_t and c_{t−1} (row stride H); dh: the gradient of hOut = o ⊙ tanh(c_t); dc: in, the
+ * gradient reaching c_t from later steps, out, the gradient of c_{t−1}. Writes the gradient of the
+ * pre-activation gates into dG (row stride 4H).
+ */
+export type LstmCellBackward = (
+  rows: number,
+  H: number,
+  gates: F,
+  gatesOff: number,
+  c: F,
+  cOff: number,
+  cPrev: F,
+  cPrevOff: number,
+  dh: F,
+  dhOff: number,
+  dc: F,
+  dcOff: number,
+  dG: F,
+  dGOff: number,
+) => void;
+
+/**
+ * Backward of one GRU step. gates: the r, z, n the forward saved (row stride 3H); ghn: W_hn h + b_hn
+ * (row stride H); hPrev: h_{t−1} (row stride P = H). dh: in, the gradient of h_t; out, its direct
+ * part z ⊙ dh of the gradient of h_{t−1} (the caller adds dHG·W_hh). Writes the gradients of the
+ * input-side pre-activations (dXG) and of the hidden-side ones (dHG, where the n block is r ⊙ dn).
+ */
+export type GruCellBackward = (
+  rows: number,
+  H: number,
+  gates: F,
+  gatesOff: number,
+  ghn: F,
+  ghnOff: number,
+  hPrev: F,
+  hPrevOff: number,
+  dh: F,
+  dhOff: number,
+  dXG: F,
+  dXGOff: number,
+  dHG: F,
+  dHGOff: number,
+) => void;
 
 export function sigmoid(x: number): number {
   return 1 / (1 + Math.exp(-x));

@@ -1,8 +1,7 @@
 // The WebAssembly SIMD implementation of the kernel contract (kernels layer). Each contract call
-// copies its operands into the instance's memory, runs there and copies the results back: fine for
-// one call, too slow per time step, which is why the layers run whole (layer.ts) when dispatched
-// through runLayer / runLayerBackward. gemm and the layers split large work over worker threads
-// (threads.ts, split.ts); the cells are too small to.
+// copies its operands into the instance's memory, runs there and copies the results back; a layer
+// runs whole (layer.ts), its time loop inside WASM. gemm and the layers split large work over
+// worker threads (threads.ts, split.ts).
 
 import { checkBounds } from "../ts/gemm.js";
 import type { F, Kernels } from "../types.js";
@@ -65,102 +64,6 @@ export function makeWasmKernels(ref: { readonly w: Wasm }): Kernels {
       gemmSplit(prod, o, m, n, k, transA ? pat : pa, transA ? k : aCols, ps, beta, null, pc, n);
       runJob(ref.w, prod);
       getRows(mem, pc, c, cOff, m, n, ldc);
-    },
-
-    rnnCell(rows, H, relu, xg, xgOff, hg, hgOff, h, hOff) {
-      sameType(h, xg, hg);
-      const { ptrs, mem } = frame(h, [rows * H, rows * H, rows * H]);
-      const [px, pg, ph] = ptrs as [number, number, number];
-      putRows(mem, px, xg, xgOff, 1, rows * H, rows * H);
-      putRows(mem, pg, hg, hgOff, 1, rows * H, rows * H);
-      opsOf(h).rnnCell(rows, H, relu, px, pg, ph);
-      getRows(mem, ph, h, hOff, 1, rows * H, rows * H);
-    },
-
-    lstmCell(rows, H, xg, xgOff, hg, hgOff, c, cOff, hOut, hOutOff) {
-      sameType(c, xg, hg, hOut);
-      const G = 4 * H;
-      const { ptrs, mem } = frame(c, [rows * G, rows * G, rows * H, rows * H]);
-      const [px, pg, pc, ph] = ptrs as [number, number, number, number];
-      putRows(mem, px, xg, xgOff, 1, rows * G, rows * G);
-      putRows(mem, pg, hg, hgOff, 1, rows * G, rows * G);
-      putRows(mem, pc, c, cOff, 1, rows * H, rows * H);
-      opsOf(c).lstmCell(rows, H, px, pg, pc, ph);
-      getRows(mem, px, xg, xgOff, 1, rows * G, rows * G);
-      getRows(mem, pc, c, cOff, 1, rows * H, rows * H);
-      getRows(mem, ph, hOut, hOutOff, 1, rows * H, rows * H);
-    },
-
-    gruCell(rows, H, xg, xgOff, hg, hgOff, bHh, bHhOff, h, hOff) {
-      sameType(h, xg, hg, bHh);
-      const G = 3 * H;
-      const { ptrs, mem } = frame(h, [rows * G, rows * G, G, rows * H]);
-      const [px, pg, pb, ph] = ptrs as [number, number, number, number];
-      putRows(mem, px, xg, xgOff, 1, rows * G, rows * G);
-      putRows(mem, pg, hg, hgOff, 1, rows * G, rows * G);
-      if (bHh) putRows(mem, pb, bHh, bHhOff, 1, G, G);
-      putRows(mem, ph, h, hOff, 1, rows * H, rows * H);
-      opsOf(h).gruCell(rows, H, px, pg, pb, bHh !== null, ph);
-      getRows(mem, px, xg, xgOff, 1, rows * G, rows * G);
-      getRows(mem, pg, hg, hgOff, 1, rows * G, rows * G);
-      getRows(mem, ph, h, hOff, 1, rows * H, rows * H);
-    },
-
-    rnnCellBackward(rows, H, relu, h, hOff, hLd, dh, dhOff, dG, dGOff) {
-      sameType(dG, h, dh);
-      const { ptrs, mem } = frame(dG, [rows * H, rows * H, rows * H]);
-      const [ph, pd, pg] = ptrs as [number, number, number];
-      putRows(mem, ph, h, hOff, rows, H, hLd);
-      putRows(mem, pd, dh, dhOff, 1, rows * H, rows * H);
-      opsOf(dG).rnnCellBackward(rows, H, relu, ph, H, pd, pg);
-      getRows(mem, pg, dG, dGOff, 1, rows * H, rows * H);
-    },
-
-    lstmCellBackward(rows, H, gates, gatesOff, c, cOff, cPrev, cPrevOff, dh, dhOff, dc, dcOff, dG, dGOff) {
-      sameType(dG, gates, c, cPrev, dh, dc);
-      const G = 4 * H;
-      const n = rows * H;
-      const { ptrs, mem } = frame(dG, [rows * G, n, n, n, n, rows * G]);
-      const [pgates, pc, pcp, pdh, pdc, pdg] = ptrs as [number, number, number, number, number, number];
-      putRows(mem, pgates, gates, gatesOff, 1, rows * G, rows * G);
-      putRows(mem, pc, c, cOff, 1, n, n);
-      putRows(mem, pcp, cPrev, cPrevOff, 1, n, n);
-      putRows(mem, pdh, dh, dhOff, 1, n, n);
-      putRows(mem, pdc, dc, dcOff, 1, n, n);
-      opsOf(dG).lstmCellBackward(rows, H, pgates, pc, pcp, pdh, pdc, pdg);
-      getRows(mem, pdc, dc, dcOff, 1, n, n);
-      getRows(mem, pdg, dG, dGOff, 1, rows * G, rows * G);
-    },
-
-    gruCellBackward(
-      rows,
-      H,
-      gates,
-      gatesOff,
-      ghn,
-      ghnOff,
-      hPrev,
-      hPrevOff,
-      dh,
-      dhOff,
-      dXG,
-      dXGOff,
-      dHG,
-      dHGOff,
-    ) {
-      sameType(dXG, gates, ghn, hPrev, dh, dHG);
-      const G = 3 * H;
-      const n = rows * H;
-      const { ptrs, mem } = frame(dXG, [rows * G, n, n, n, rows * G, rows * G]);
-      const [pgates, pghn, php, pdh, pdx, pdhg] = ptrs as [number, number, number, number, number, number];
-      putRows(mem, pgates, gates, gatesOff, 1, rows * G, rows * G);
-      putRows(mem, pghn, ghn, ghnOff, 1, n, n);
-      putRows(mem, php, hPrev, hPrevOff, 1, n, n);
-      putRows(mem, pdh, dh, dhOff, 1, n, n);
-      opsOf(dXG).gruCellBackward(rows, H, pgates, pghn, php, pdh, pdx, pdhg);
-      getRows(mem, pdh, dh, dhOff, 1, n, n);
-      getRows(mem, pdx, dXG, dXGOff, 1, rows * G, rows * G);
-      getRows(mem, pdhg, dHG, dHGOff, 1, rows * G, rows * G);
     },
 
     linearCrossEntropy(rows, I, C, x, w, b, t, loss, grads) {

@@ -1,5 +1,5 @@
-// Whole layer-directions inside the WebAssembly memory (kernels layer): kernels/layer.ts's runLayer
-// and runLayerBackward, with every buffer in the instance's memory. A call copies its input rows and
+// Whole layer-directions inside the WebAssembly memory (kernels layer): ts/layer.ts's layerForward
+// and layerBackward, with every buffer in the instance's memory. A call copies its input rows and
 // weights in once, runs in phases (each split over the usable threads, see split.ts), and copies
 // the outputs and saved buffers out once. No allocation in the time loop; the memory grows at most
 // once per call.
@@ -101,7 +101,7 @@ export function layerForward(w: Wasm, spec: LayerSpec, wt: LayerWeights, run: La
   const isGru = kind === "gru";
   const isRnn = !isLstm && !isGru;
   const proj = spec.projSize > 0;
-  if (isLstm && !run.cN) throw new RangeError("rnnkit internal error: runLayer needs cN for an LSTM");
+  if (isLstm && !run.cN) throw new RangeError("rnnkit internal error: layerForward needs cN for an LSTM");
   const save = run.save === true;
   // One time step (the cells, streaming): every weight is used once, so the products run on the
   // weights as stored (packing them would cost as much). Batch 1 otherwise: the recurrent product
