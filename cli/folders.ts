@@ -5,7 +5,6 @@
 // mistyped --out never costs a user a file. Temporaries are removed on every exit path: errors,
 // SIGINT/SIGTERM/SIGHUP (io/node.ts's registry), and, after a kill -9, by the next write beside them.
 
-import { randomBytes } from "node:crypto";
 import {
   closeSync,
   fsyncSync,
@@ -19,9 +18,9 @@ import {
   type Stats,
   writeSync,
 } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { internalError } from "../src/errors.js";
-import { removeStaleTemporaries, temporaries } from "../src/io/node.js";
+import { temporaries, temporaryPaths } from "../src/io/node.js";
 import { UsageError } from "./usage.js";
 
 /** What may live in an output folder: the rule that proves an existing folder is rnnkit's own. */
@@ -152,11 +151,7 @@ export function writeOutputFolder(
   const target = resolve(dir);
   makeParents(target, kind);
   const parent = dirname(target);
-  const base = basename(target);
-  removeStaleTemporaries(parent, base);
-  const tag = `${process.pid}.${randomBytes(6).toString("hex")}`;
-  const tmp = join(parent, `.${base}.${tag}.tmp`);
-  const old = join(parent, `.${base}.${tag}.old.tmp`);
+  const { temp: tmp, old } = temporaryPaths(target);
   temporaries.add(tmp);
   try {
     try {

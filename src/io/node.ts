@@ -105,10 +105,19 @@ export function removeStaleTemporaries(dir: string, name: string): void {
   }
 }
 
-/** A temporary name in the same directory as `path`, so that the final rename stays on one file system. */
-function tempPathFor(path: string): string {
+/**
+ * A new temporary name beside `path` (`.NAME.PID.HEX.tmp`, or `.NAME.PID.HEX.old.tmp` for `old`),
+ * in the same directory so that the final rename stays on one file system; the stale temporaries of
+ * `path` that a dead process left are removed first. Registers nothing.
+ */
+export function temporaryPaths(path: string): { readonly temp: string; readonly old: string } {
   removeStaleTemporaries(dirname(path), basename(path));
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+  const stem = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString("hex")}`);
+  return { temp: `${stem}.tmp`, old: `${stem}.old.tmp` };
+}
+
+function tempPathFor(path: string): string {
+  const { temp } = temporaryPaths(path);
   temporaries.add(temp);
   return temp;
 }

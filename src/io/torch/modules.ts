@@ -27,41 +27,23 @@ const KINDS = {
 export type TorchModuleKind = (typeof KINDS)[keyof typeof KINDS];
 
 /** The options each recognised class stores in its `__dict__`, as PyTorch names them. */
+/** What RNNBase.__init__ stores, for nn.LSTM and nn.GRU; nn.RNN adds its nonlinearity. */
+const RECURRENT_OPTIONS = [
+  "mode",
+  "input_size",
+  "hidden_size",
+  "num_layers",
+  "bias",
+  "batch_first",
+  "dropout",
+  "bidirectional",
+  "proj_size",
+] as const;
+
 const OPTIONS: Record<TorchModuleKind, readonly string[]> = {
-  RNN: [
-    "mode",
-    "input_size",
-    "hidden_size",
-    "num_layers",
-    "bias",
-    "batch_first",
-    "dropout",
-    "bidirectional",
-    "proj_size",
-    "nonlinearity",
-  ],
-  LSTM: [
-    "mode",
-    "input_size",
-    "hidden_size",
-    "num_layers",
-    "bias",
-    "batch_first",
-    "dropout",
-    "bidirectional",
-    "proj_size",
-  ],
-  GRU: [
-    "mode",
-    "input_size",
-    "hidden_size",
-    "num_layers",
-    "bias",
-    "batch_first",
-    "dropout",
-    "bidirectional",
-    "proj_size",
-  ],
+  RNN: [...RECURRENT_OPTIONS, "nonlinearity"],
+  LSTM: RECURRENT_OPTIONS,
+  GRU: RECURRENT_OPTIONS,
   RNNCell: ["input_size", "hidden_size", "bias", "nonlinearity"],
   LSTMCell: ["input_size", "hidden_size", "bias"],
   GRUCell: ["input_size", "hidden_size", "bias"],
